@@ -1,0 +1,23 @@
+"""Shared test configuration.
+
+Hypothesis profiles, chosen by the environment variable HYPOTHESIS_PROFILE:
+
+- ``dev`` (default): few examples, for the edit-test loop.
+- ``ci``: many examples, derandomized (the same examples every run, so a CI
+  failure reproduces on any machine), no deadline (CI machines are noisy).
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=15, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=80,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

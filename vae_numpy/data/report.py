@@ -1,0 +1,27 @@
+"""The text report of ``vae data``: where a dataset came from, its checksums and shapes."""
+
+import numpy as np
+
+from vae_numpy.data.load import RawDataset
+
+
+def describe(raw: RawDataset) -> str:
+    lines = [f"{raw.name}: found in {raw.origin}", "", "file checksums (SHA-256 of the file):"]
+    width = max(len(f.path.name) for f in raw.files)
+    lines += [f"  {f.path.name:<{width}}  {f.sha256}  {f.verified_by}" for f in raw.files]
+    lines += ["", "split   images            labels"]
+    for split, images, labels in (
+        ("train", raw.train_images, raw.train_labels),
+        ("test", raw.test_images, raw.test_labels),
+    ):
+        lines.append(f"{split:<7} {images.shape!s:<17} {labels.shape}  {images.dtype}")
+    train_counts = np.bincount(raw.train_labels, minlength=len(raw.classes))
+    test_counts = np.bincount(raw.test_labels, minlength=len(raw.classes))
+    cw = max(len(c) for c in raw.classes) + 4
+    lines += ["", f"{'class':<{cw}} {'train':>6} {'test':>6}"]
+    for i, name in enumerate(raw.classes):
+        lines.append(f"{f'{i} {name}':<{cw}} {train_counts[i]:>6} {test_counts[i]:>6}")
+    lines.append(f"{'total':<{cw}} {train_counts.sum():>6} {test_counts.sum():>6}")
+    mean = raw.train_images.mean(dtype=np.float64) / 255
+    lines += ["", f"mean pixel (train, scaled to [0, 1]): {mean:.4f}"]
+    return "\n".join(lines)

