@@ -26,6 +26,53 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from vae_numpy.config import TrainConfig
+
+    names = [*TRAIN_FLAGS, "hidden"]
+    fields = {f: getattr(args, f) for f in names if getattr(args, f) is not None}
+    config = TrainConfig(**fields)
+    from vae_numpy.train import train_numpy
+
+    history = train_numpy(config, args.out, args.data_dir, args.download or None)
+    last = history[-1]
+    print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {args.out}")
+    return 0
+
+
+TRAIN_FLAGS = {
+    "backend": (str, "numpy (hand-written backprop, MLP only)"),
+    "model": (str, "mlp, conv or cvae"),
+    "dataset": (str, "fashion-mnist, mnist or mnist-5k"),
+    "pixels": (str, "grey, static-binary, dynamic-binary or dequantized"),
+    "likelihood": (str, "bernoulli (decoder outputs logits) or gaussian (means, fixed sigma)"),
+    "sigma": (float, "the Gaussian likelihood's fixed standard deviation (default 0.1)"),
+    "latent_dim": (int, "size of z (default 20)"),
+    "activation": (str, "relu, tanh or sigmoid"),
+    "epochs": (int, "passes over the training set (default 10)"),
+    "batch_size": (int, "examples per step (default 128)"),
+    "lr": (float, "Adam's step size (default 1e-3)"),
+    "kl_weight": (float, "beta in -log p(x|z) + beta KL (default 1: the ELBO)"),
+    "n_val": (int, "training examples held out for validation (default a sixth)"),
+    "limit": (int, "train on only this many examples"),
+    "seed": (int, "seed of initialisation, noise, batch order and split (default 0)"),
+    "device": (str, "torch: auto, cpu or cuda"),
+    "dtype": (str, "float32 (default) or float64"),
+}
+
+
+def hidden_sizes(text: str) -> tuple[int, ...]:
+    """'400,200' -> (400, 200); '' or 'none' -> () (no hidden layer)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes widths separated by commas, like 400,200 (or none); got {text!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vae", description="Variational autoencoders from first principles."
@@ -50,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("runs/data"), help="folder for the preview PNG"
     )
     data.set_defaults(run=cmd_data)
+
+    train = sub.add_parser(
+        "train",
+        help="train a VAE and write a run folder (config, per-epoch history, parameters)",
+        description="Train a VAE by maximising the ELBO; prints train and validation ELBO with "
+        "its two parts after every epoch, in nats per example.",
+    )
+    for name, (kind, text) in TRAIN_FLAGS.items():
+        train.add_argument(f"--{name.replace('_', '-')}", type=kind, help=text)
+    train.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        help="MLP hidden widths, e.g. 400 or 512,256; none for no hidden layer",
+    )
+    train.add_argument("--out", type=Path, required=True, help="the run folder to create")
+    train.add_argument("--data-dir", type=Path, help="a folder that holds the dataset's files")
+    train.add_argument("--download", action="store_true", help="allow a verified download")
+    train.set_defaults(run=cmd_train)
     return parser
 
 

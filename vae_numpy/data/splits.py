@@ -38,13 +38,14 @@ def validation_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.nd
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def split(raw: RawDataset, n_val: int, seed: int, limit: int | None = None) -> Splits:
-    """Official test set; ``n_val`` training examples held out for validation.
+def split(raw: RawDataset, n_val: int | None, seed: int, limit: int | None = None) -> Splits:
+    """Official test set; ``n_val`` training examples (default a sixth) held out for validation.
 
     ``limit`` keeps only the first ``limit`` examples of the training split (after the
     validation set is removed), for quick experiments; validation and test stay whole.
     """
-    train, val = validation_indices(len(raw.train_labels), n_val, seed)
+    n = len(raw.train_labels)
+    train, val = validation_indices(n, n // 6 if n_val is None else n_val, seed)
     if limit is not None:
         if limit < 1:
             raise DataError(f"--limit must be a positive number of examples, got {limit}")

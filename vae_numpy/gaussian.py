@@ -1,0 +1,46 @@
+"""The diagonal Gaussian posterior q(z|x) = N(μ, diag σ²) and the prior N(0, I).
+
+The encoder outputs μ and ``log_var`` = log σ²; ``std`` below is the one place
+that turns it into σ. Equations as numbered in the notes and verified in
+elbo_math:
+
+    (5.1) z = μ + σ ⊙ ε,  σ = exp(½ log σ²),  ε ~ N(0, I)
+    (4.4) KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − log σ²), summed over dimensions
+    (4.5) ∂KL/∂μ = μ,  ∂KL/∂log σ² = ½ (σ² − 1)
+    (5.2) ∂z/∂μ = 1,   ∂z/∂log σ² = ½ σ ε
+    (8.2) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² / σ²]
+"""
+
+import numpy as np
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+def std(log_var: np.ndarray) -> np.ndarray:
+    """σ = exp(½ log σ²): the standard deviation, never the variance."""
+    return np.exp(0.5 * log_var)
+
+
+def reparameterize(mu: np.ndarray, log_var: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """(5.1) z = μ + σ ε, for noise ε ~ N(0, I) that the caller draws."""
+    return mu + std(log_var) * eps
+
+
+def kl_std_normal(mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+    """(4.4) KL(q ‖ N(0, I)) per example: (B, latent) -> (B,)."""
+    return 0.5 * np.sum(mu * mu + np.exp(log_var) - 1.0 - log_var, axis=-1)
+
+
+def kl_std_normal_grad(mu: np.ndarray, log_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(4.5) (∂KL/∂μ, ∂KL/∂log σ²), elementwise."""
+    return mu, 0.5 * (np.exp(log_var) - 1.0)
+
+
+def log_normal(z: np.ndarray, mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+    """(8.2) log N(z; μ, diag σ²), summed over the last axis."""
+    return -0.5 * np.sum(LOG_2PI + log_var + (z - mu) ** 2 * np.exp(-log_var), axis=-1)
+
+
+def log_std_normal(z: np.ndarray) -> np.ndarray:
+    """log N(z; 0, I), summed over the last axis."""
+    return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)

@@ -1,0 +1,83 @@
+"""Layers with hand-written backward passes (chapter 6 of the notes).
+
+Each layer has ``forward(x) -> (y, cache)`` and, right below it,
+``backward(dy, cache) -> dx`` (plus parameter gradients for ``Linear``). ``dy`` is
+the gradient of the scalar loss with respect to the layer's output, ``dx`` the one
+with respect to its input. The cache holds exactly what backward needs and
+nothing else; layers keep no state between the two calls.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Linear:
+    """y = x W + b, with W of shape (in, out) (torch's nn.Linear stores Wᵀ).
+
+    Initialisation is torch's default, so both backends start from the same
+    distribution: W and b uniform on [−1/√in, 1/√in].
+    """
+
+    weight: np.ndarray  # (in, out)
+    bias: np.ndarray  # (out,)
+
+    @classmethod
+    def init(cls, n_in: int, n_out: int, rng: np.random.Generator, dtype=np.float64) -> "Linear":
+        bound = 1.0 / np.sqrt(n_in)
+        return cls(
+            rng.uniform(-bound, bound, (n_in, n_out)).astype(dtype),
+            rng.uniform(-bound, bound, n_out).astype(dtype),
+        )
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x @ self.weight + self.bias, x  # (B, out); cache: the input (B, in)
+
+    def backward(self, dy: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(6.1) ∂L/∂x = dy Wᵀ, ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy."""
+        return dy @ self.weight.T, {"weight": x.T @ dy, "bias": dy.sum(axis=0)}
+
+
+class ReLU:
+    @staticmethod
+    def forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        positive = x > 0
+        return x * positive, positive
+
+    @staticmethod
+    def backward(dy: np.ndarray, positive: np.ndarray) -> np.ndarray:
+        """(6.2) relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)."""
+        return dy * positive
+
+
+class Tanh:
+    @staticmethod
+    def forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = np.tanh(x)
+        return y, y
+
+    @staticmethod
+    def backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(6.3) tanh'(x) = 1 − tanh²(x), from the cached output."""
+        return dy * (1 - y * y)
+
+
+class Sigmoid:
+    @staticmethod
+    def forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = sigmoid(x)
+        return y, y
+
+    @staticmethod
+    def backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """(6.4) σ'(x) = σ(x)(1 − σ(x)), from the cached output."""
+        return dy * y * (1 - y)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^−x), computed as exp(−softplus(−x)): no overflow for any x."""
+    return np.exp(-np.logaddexp(0, -x))
+
+
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}

@@ -1,0 +1,199 @@
+"""An MLP VAE in numpy: forward pass, negative ELBO, and its backward pass by hand.
+
+For a batch x of B examples and noise ε (drawn by the caller, so that both
+backends can be fed the same noise):
+
+    (2.6) ELBO(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))
+    loss = (1/B) Σ_b [ −log p(x_b | z_b) + β KL_b ],   z_b = μ_b + σ_b ε_b   (5.1)
+
+a one-sample estimate of the negative ELBO in nats per example (β = 1; other
+values give the β-weighted objective). Backward applies the chain rule through
+the decoder, the reparameterization (5.2) and the encoder, adding the KL
+gradient (4.5) at μ and log σ².
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vae_numpy import gaussian, likelihoods
+from vae_numpy.config import MLPConfig
+from vae_numpy.errors import VaeError
+from vae_numpy.layers import ACTIVATIONS, Linear, sigmoid
+
+
+@dataclass(frozen=True)
+class LossParts:
+    """Batch means, nats per example. elbo = log_px_given_z − kl; loss = β kl − log_px_given_z."""
+
+    loss: float
+    log_px_given_z: float  # one-sample estimate of E_q[log p(x|z)]
+    kl: float  # KL(q(z|x) ‖ p(z)), analytic
+
+    @property
+    def elbo(self) -> float:
+        return self.log_px_given_z - self.kl
+
+
+@dataclass
+class ForwardCache:
+    """What backward needs from forward: per-layer caches and the tensors at the seams."""
+
+    x: np.ndarray  # (B, x_dim)
+    eps: np.ndarray  # (B, latent)
+    mu: np.ndarray  # (B, latent)
+    log_var: np.ndarray  # (B, latent)
+    out: np.ndarray  # (B, x_dim) logits or means
+    encoder: list  # [(linear cache, activation cache)] per hidden layer
+    encoder_top: np.ndarray  # input of the mu and log_var heads
+    decoder: list
+    decoder_top: np.ndarray  # input of the output layer
+    kl_weight: float
+
+
+class MLPVAE:
+    """Encoder x -> (μ, log σ²), decoder z -> logits (Bernoulli) or means (Gaussian)."""
+
+    def __init__(self, config: MLPConfig, params: dict[str, np.ndarray]):
+        expected = {f"{n}.{p}" for n in config.layer_shapes() for p in ("weight", "bias")}
+        if set(params) != expected:
+            raise VaeError(
+                "the parameters do not fit this architecture: missing "
+                f"{sorted(expected - set(params))}, unexpected {sorted(set(params) - expected)}"
+            )
+        for name, (n_in, n_out) in config.layer_shapes().items():
+            w, b = params[f"{name}.weight"], params[f"{name}.bias"]
+            if w.shape != (n_in, n_out) or b.shape != (n_out,):
+                raise VaeError(
+                    f"parameter {name} has shapes {w.shape}, {b.shape}; the architecture "
+                    f"needs ({n_in}, {n_out}), ({n_out},)"
+                )
+        self.config = config
+        self.params = params
+        self.activation = ACTIVATIONS[config.activation]
+        layer = lambda n: Linear(params[f"{n}.weight"], params[f"{n}.bias"])  # noqa: E731
+        names = config.layer_shapes()
+        self.encoder_hidden = [layer(n) for n in names if n.startswith("encoder.hidden.")]
+        self.decoder_hidden = [layer(n) for n in names if n.startswith("decoder.hidden.")]
+        self.mu_head, self.log_var_head = layer("encoder.mu"), layer("encoder.log_var")
+        self.out_layer = layer("decoder.out")
+
+    @classmethod
+    def init(cls, config: MLPConfig, rng: np.random.Generator, dtype=np.float64) -> "MLPVAE":
+        params = {}
+        for name, (n_in, n_out) in config.layer_shapes().items():
+            linear = Linear.init(n_in, n_out, rng, dtype)
+            params[f"{name}.weight"], params[f"{name}.bias"] = linear.weight, linear.bias
+        return cls(config, params)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.out_layer.weight.dtype
+
+    # -- forward ---------------------------------------------------------------
+
+    def _mlp(self, layers: list[Linear], h: np.ndarray) -> tuple[np.ndarray, list]:
+        caches = []
+        for linear in layers:
+            h, c_linear = linear.forward(h)
+            h, c_act = self.activation.forward(h)
+            caches.append((c_linear, c_act))
+        return h, caches
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B, x_dim) -> μ, log σ², each (B, latent)."""
+        h, _ = self._mlp(self.encoder_hidden, self.check_input(x))
+        return self.mu_head.forward(h)[0], self.log_var_head.forward(h)[0]
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """(B, latent) -> logits (Bernoulli) or means (Gaussian), (B, x_dim)."""
+        h, _ = self._mlp(self.decoder_hidden, z)
+        return self.out_layer.forward(h)[0]
+
+    def mean_image(self, z: np.ndarray) -> np.ndarray:
+        """E[x|z]: sigmoid of the logits, or the Gaussian mean."""
+        out = self.decode(z)
+        return sigmoid(out) if self.config.likelihood == "bernoulli" else out
+
+    def log_px_given_z(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """log p(x|z) per example from the decoder output: (3.2) or (3.5)."""
+        if self.config.likelihood == "bernoulli":
+            return likelihoods.bernoulli_log_likelihood(x, out)
+        return likelihoods.gaussian_log_likelihood(x, out, self.config.sigma)
+
+    def loss(
+        self, x: np.ndarray, eps: np.ndarray, kl_weight: float = 1.0
+    ) -> tuple[LossParts, ForwardCache]:
+        """The negative ELBO of the batch for noise ``eps`` (B, latent), and the cache."""
+        x = self.check_input(x)
+        if eps.shape != (x.shape[0], self.config.latent_dim):
+            raise VaeError(
+                f"eps has shape {eps.shape}; expected ({x.shape[0]}, {self.config.latent_dim})"
+            )
+        h, enc = self._mlp(self.encoder_hidden, x)
+        mu, _ = self.mu_head.forward(h)
+        log_var, _ = self.log_var_head.forward(h)
+        z = gaussian.reparameterize(mu, log_var, eps)  # (5.1)
+        g, dec = self._mlp(self.decoder_hidden, z)
+        out, _ = self.out_layer.forward(g)
+        rec = self.log_px_given_z(x, out)  # (B,)
+        kl = gaussian.kl_std_normal(mu, log_var)  # (4.4) (B,)
+        parts = LossParts(
+            loss=float(np.mean(-rec + kl_weight * kl)),
+            log_px_given_z=float(np.mean(rec)),
+            kl=float(np.mean(kl)),
+        )
+        return parts, ForwardCache(x, eps, mu, log_var, out, enc, h, dec, g, kl_weight)
+
+    # -- backward --------------------------------------------------------------
+
+    def _mlp_backward(self, layers, caches, dh, grads, prefix) -> np.ndarray:
+        for i in reversed(range(len(layers))):
+            c_linear, c_act = caches[i]
+            dh = self.activation.backward(dh, c_act)
+            dh, g = layers[i].backward(dh, c_linear)
+            grads[f"{prefix}.{i}.weight"], grads[f"{prefix}.{i}.bias"] = g["weight"], g["bias"]
+        return dh
+
+    def backward(self, cache: ForwardCache) -> dict[str, np.ndarray]:
+        """∂loss/∂θ for every parameter, by name (same keys as ``params``)."""
+        c = cache
+        batch = c.x.shape[0]
+        grads: dict[str, np.ndarray] = {}
+        if self.config.likelihood == "bernoulli":
+            d_out = likelihoods.bernoulli_grad(c.x, c.out) / batch  # (3.3)
+        else:
+            d_out = likelihoods.gaussian_grad(c.x, c.out, self.config.sigma) / batch  # (3.6)
+        dg, g = self.out_layer.backward(d_out, c.decoder_top)
+        grads["decoder.out.weight"], grads["decoder.out.bias"] = g["weight"], g["bias"]
+        dz = self._mlp_backward(self.decoder_hidden, c.decoder, dg, grads, "decoder.hidden")
+        kl_mu, kl_log_var = gaussian.kl_std_normal_grad(c.mu, c.log_var)  # (4.5)
+        d_mu = dz + c.kl_weight * kl_mu / batch  # (5.2) ∂z/∂μ = 1
+        d_log_var = dz * 0.5 * gaussian.std(c.log_var) * c.eps  # (5.2)
+        d_log_var += c.kl_weight * kl_log_var / batch
+        dh_mu, g_mu = self.mu_head.backward(d_mu, c.encoder_top)
+        dh_lv, g_lv = self.log_var_head.backward(d_log_var, c.encoder_top)
+        grads["encoder.mu.weight"], grads["encoder.mu.bias"] = g_mu["weight"], g_mu["bias"]
+        grads["encoder.log_var.weight"], grads["encoder.log_var.bias"] = (
+            g_lv["weight"],
+            g_lv["bias"],
+        )
+        self._mlp_backward(self.encoder_hidden, c.encoder, dh_mu + dh_lv, grads, "encoder.hidden")
+        return grads
+
+    # -- input checks ----------------------------------------------------------
+
+    def check_input(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2 or x.shape[1] != self.config.x_dim:
+            raise VaeError(
+                f"input of shape {x.shape}; this model takes (batch, {self.config.x_dim}): "
+                "flatten images to rows of pixels"
+            )
+        if not np.isfinite(x).all():
+            raise VaeError("the input contains NaN or inf; check the data's preprocessing")
+        if self.config.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
+            raise VaeError(
+                f"the Bernoulli decoder needs pixels in [0, 1]; got [{x.min()}, {x.max()}]: "
+                "scale uint8 images by 1/255"
+            )
+        return x

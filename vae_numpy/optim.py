@@ -1,0 +1,70 @@
+"""Optimizers that update a dict of numpy parameters in place.
+
+Adam follows torch.optim.Adam step for step (Kingma & Ba 2015, Algorithm 1), so the
+two backends can be compared update by update:
+
+    (6.7) m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²
+          θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+"""
+
+import numpy as np
+
+
+class SGD:
+    """θ ← θ − lr · g."""
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float = 1e-2):
+        self.params, self.lr = params, lr
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        for name, p in self.params.items():
+            p -= self.lr * grads[name]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
+
+class Adam:
+    def __init__(
+        self,
+        params: dict[str, np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.m = {k: np.zeros_like(p) for k, p in params.items()}
+        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.t = 0
+
+    def step(self, grads: dict[str, np.ndarray]) -> None:
+        """(6.7), in place, one buffer pass per operation."""
+        b1, b2 = self.betas
+        self.t += 1
+        step_size = self.lr / (1 - b1**self.t)
+        root_correction = np.sqrt(1 - b2**self.t)
+        for name, p in self.params.items():
+            g, m, v = grads[name], self.m[name], self.v[name]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v)
+            denom /= root_correction
+            denom += self.eps
+            p -= step_size * (m / denom)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {f"m.{k}": m for k, m in self.m.items()}
+        state |= {f"v.{k}": v for k, v in self.v.items()}
+        state["t"] = np.array(self.t)
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for k in self.params:
+            self.m[k][...] = state[f"m.{k}"]
+            self.v[k][...] = state[f"v.{k}"]
+        self.t = int(state["t"])
