@@ -34,9 +34,15 @@ class Linear:
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return x @ self.weight + self.bias, x  # (B, out); cache: the input (B, in)
 
-    def backward(self, dy: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """(6.1) ∂L/∂x = dy Wᵀ, ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy."""
-        return dy @ self.weight.T, {"weight": x.T @ dy, "bias": dy.sum(axis=0)}
+    def backward(
+        self, dy: np.ndarray, x: np.ndarray, need_dx: bool = True
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """(6.1) ∂L/∂x = dy Wᵀ, ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy.
+
+        ``need_dx=False`` skips ∂L/∂x where the input is data (the first layer).
+        """
+        dx = dy @ self.weight.T if need_dx else None
+        return dx, {"weight": x.T @ dy, "bias": dy.sum(axis=0)}
 
 
 class ReLU:
@@ -76,8 +82,17 @@ class Sigmoid:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^−x), computed as exp(−softplus(−x)): no overflow for any x."""
-    return np.exp(-np.logaddexp(0, -x))
+    """1 / (1 + e^−x), as e^{−|x|} / (1 + e^{−|x|}) for x < 0: e^{−|x|} ≤ 1 never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): exact for any x, no overflow.
+
+    (np.logaddexp(0, x) is the same function but several times slower here.)
+    """
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}

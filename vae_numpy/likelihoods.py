@@ -5,19 +5,19 @@
     (3.5) Gaussian, fixed σ:        log p(x|z) = −‖x − x̂‖² / (2σ²) − (D/2) log(2πσ²)
     (3.6) its gradient:             ∂(−log p)/∂x̂ = (x̂ − x) / σ²
 
-softplus(ℓ) = log(1 + e^ℓ) is ``np.logaddexp(0, ℓ)``: finite for any ℓ, so the
+softplus(ℓ) = log(1 + e^ℓ) = max(ℓ, 0) + log1p(e^{−|ℓ|}) is finite for any ℓ, so the
 Bernoulli term never takes the log of a sigmoid that rounded to 0 or 1.
 """
 
 import numpy as np
 
 from vae_numpy.gaussian import LOG_2PI
-from vae_numpy.layers import sigmoid
+from vae_numpy.layers import sigmoid, softplus
 
 
 def bernoulli_log_likelihood(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
     """(3.2) (B, D), (B, D) -> (B,)."""
-    return np.sum(x * logits - np.logaddexp(0, logits), axis=-1)
+    return np.sum(x * logits - softplus(logits), axis=-1)
 
 
 def bernoulli_grad(x: np.ndarray, logits: np.ndarray) -> np.ndarray:

@@ -147,11 +147,11 @@ class MLPVAE:
 
     # -- backward --------------------------------------------------------------
 
-    def _mlp_backward(self, layers, caches, dh, grads, prefix) -> np.ndarray:
+    def _mlp_backward(self, layers, caches, dh, grads, prefix, need_dx=True) -> np.ndarray:
         for i in reversed(range(len(layers))):
             c_linear, c_act = caches[i]
             dh = self.activation.backward(dh, c_act)
-            dh, g = layers[i].backward(dh, c_linear)
+            dh, g = layers[i].backward(dh, c_linear, need_dx=need_dx or i > 0)
             grads[f"{prefix}.{i}.weight"], grads[f"{prefix}.{i}.bias"] = g["weight"], g["bias"]
         return dh
 
@@ -171,14 +171,14 @@ class MLPVAE:
         d_mu = dz + c.kl_weight * kl_mu / batch  # (5.2) ∂z/∂μ = 1
         d_log_var = dz * 0.5 * gaussian.std(c.log_var) * c.eps  # (5.2)
         d_log_var += c.kl_weight * kl_log_var / batch
-        dh_mu, g_mu = self.mu_head.backward(d_mu, c.encoder_top)
-        dh_lv, g_lv = self.log_var_head.backward(d_log_var, c.encoder_top)
-        grads["encoder.mu.weight"], grads["encoder.mu.bias"] = g_mu["weight"], g_mu["bias"]
-        grads["encoder.log_var.weight"], grads["encoder.log_var.bias"] = (
-            g_lv["weight"],
-            g_lv["bias"],
-        )
-        self._mlp_backward(self.encoder_hidden, c.encoder, dh_mu + dh_lv, grads, "encoder.hidden")
+        has_hidden = bool(self.encoder_hidden)  # else the heads' input is the data itself
+        dh_mu, g_mu = self.mu_head.backward(d_mu, c.encoder_top, need_dx=has_hidden)
+        dh_lv, g_lv = self.log_var_head.backward(d_log_var, c.encoder_top, need_dx=has_hidden)
+        for head, g in (("mu", g_mu), ("log_var", g_lv)):
+            grads[f"encoder.{head}.weight"], grads[f"encoder.{head}.bias"] = g["weight"], g["bias"]
+        if has_hidden:
+            dh = dh_mu + dh_lv
+            self._mlp_backward(self.encoder_hidden, c.encoder, dh, grads, "encoder.hidden", False)
         return grads
 
     # -- input checks ----------------------------------------------------------
