@@ -1,0 +1,31 @@
+"""Moving an MLP VAE between vae_numpy and vae_torch, both ways.
+
+The names are the same in both; numpy's Linear keeps W as (in, out) and computes
+x W + b, torch's keeps (out, in) and computes x Wᵀ + b, so weights are transposed
+and biases copied. Nothing else differs.
+"""
+
+import numpy as np
+import torch
+
+from vae_numpy.model import MLPVAE as NumpyVAE
+from vae_torch.models.mlp import MLPVAE as TorchVAE
+
+
+def to_torch(model: NumpyVAE, dtype: torch.dtype | None = None) -> TorchVAE:
+    state = {
+        name: torch.from_numpy(np.ascontiguousarray(p.T if name.endswith(".weight") else p))
+        for name, p in model.params.items()
+    }
+    # Cast the module first: load_state_dict copies into the existing dtype.
+    torch_model = TorchVAE(model.config).to(dtype or state["decoder.out.weight"].dtype)
+    torch_model.load_state_dict(state, strict=True)
+    return torch_model
+
+
+def to_numpy(model: TorchVAE) -> NumpyVAE:
+    params = {
+        name: np.ascontiguousarray((t.T if name.endswith(".weight") else t).detach().cpu().numpy())
+        for name, t in model.state_dict().items()
+    }
+    return NumpyVAE(model.config, params)
