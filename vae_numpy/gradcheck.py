@@ -6,9 +6,11 @@ the fourth-order central difference: its error is O(h⁴) where the two-point
 [f(θ + h) − f(θ − h)] / 2h has O(h²), which lets the check demand 1e-6 and
 still leave room when σ = 0.1 makes the Gaussian loss steep.
 
-The relative error of an analytic gradient a against the estimate n is
-|a − n| / max(|a|, |n|, floor): relative where the gradient is large, absolute
-(scaled by ``floor``) where it is near zero and round-off dominates both.
+The error of an analytic gradient a of one parameter tensor against the estimate n
+is normwise: max_i |a_i − n_i| / max(max_i |a_i|, max_i |n_i|, floor). Entrywise
+relative errors would be dominated by round-off in entries that are tiny next to
+the tensor's largest (round-off in n is about ε_machine |f| / h whatever n_i is);
+``floor`` makes the error absolute for a tensor whose whole gradient is near zero.
 """
 
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 STEP = 1e-4  # balances truncation O(h⁴) against round-off O(ε_machine |f| / h) in float64
-FLOOR = 1e-4  # gradients below this are compared absolutely
+FLOOR = 1e-4  # a tensor whose gradients are all below this is compared absolutely
 
 
 def numerical_gradient(f: Callable[[], float], param: np.ndarray, step: float = STEP) -> np.ndarray:
@@ -40,9 +42,9 @@ def numerical_gradient(f: Callable[[], float], param: np.ndarray, step: float = 
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = FLOOR) -> float:
-    """max_i |a_i − n_i| / max(|a_i|, |n_i|, floor)."""
-    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
-    return float(np.max(np.abs(analytic - numeric) / scale, initial=0.0))
+    """max_i |a_i − n_i| / max(max_i |a_i|, max_i |n_i|, floor)."""
+    scale = max(np.max(np.abs(analytic), initial=0.0), np.max(np.abs(numeric), initial=0.0), floor)
+    return float(np.max(np.abs(analytic - numeric), initial=0.0) / scale)
 
 
 def check_gradients(

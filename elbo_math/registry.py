@@ -1,0 +1,38 @@
+"""Every check, in the order of the lecture notes' chapters, and lookup by identifier."""
+
+from elbo_math import (
+    errata,
+    evidence,
+    gaussian,
+    gradients,
+    iwae,
+    kl,
+    likelihoods,
+    linear_gaussian,
+    reparam,
+)
+from elbo_math.check import Check
+
+CHECKS: tuple[Check, ...] = (
+    *evidence.CHECKS,  # chapter 2
+    *linear_gaussian.CHECKS,  # chapter 2
+    *likelihoods.CHECKS,  # chapter 3
+    *gaussian.CHECKS,  # chapter 4
+    *kl.CHECKS,  # chapter 4
+    *reparam.CHECKS,  # chapter 5
+    *gradients.CHECKS,  # chapter 6
+    *iwae.CHECKS,  # chapter 8
+    *errata.CHECKS,  # chapter 11
+)
+
+_BY_ID = {check.id: check for check in CHECKS}
+if len(_BY_ID) != len(CHECKS):
+    raise RuntimeError("two checks share an identifier")
+
+
+def get_check(check_id: str) -> Check:
+    """The check with this identifier; KeyError naming the known ones otherwise."""
+    try:
+        return _BY_ID[check_id]
+    except KeyError:
+        raise KeyError(f"no check {check_id!r}; known: {', '.join(_BY_ID)}") from None

@@ -1,0 +1,269 @@
+"""Every elbo_math check passes, every erratum stays refuted, and a perturbed formula is
+reported as a failure (so no check can pass vacuously)."""
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from elbo_math import (
+    errata,
+    evidence,
+    gaussian,
+    gradients,
+    iwae,
+    kl,
+    likelihoods,
+    linear_gaussian,
+    reparam,
+)
+from elbo_math.__main__ import main
+from elbo_math.check import Check, CheckResult, is_zero
+from elbo_math.registry import CHECKS, get_check
+from elbo_math.symbols import eps, log_var, logit, mu, mu2, sigma, sigma1, sigma2, x, x_hat
+
+# The lecture notes cite these; renaming one is a deliberate change to this list.
+STABLE_IDS = {
+    "elbo.evidence_decomposition": "(2.1)",
+    "elbo.kl_nonnegative_gaussian": "(2.2)",
+    "elbo.kl_nonnegative_jensen": "(2.3)",
+    "elbo.lower_bound_tight_iff_posterior": "(2.4)",
+    "elbo.reconstruction_minus_kl": "(2.5)",
+    "elbo.joint_plus_entropy": "(2.6)",
+    "linear_gaussian.posterior": "(2.7)",
+    "linear_gaussian.posterior_diagonal_iff_orthogonal": "(2.8)",
+    "linear_gaussian.log_evidence": "(2.9)",
+    "linear_gaussian.closed_forms": "(2.10)",
+    "linear_gaussian.evidence_decomposition": "(2.1)",
+    "linear_gaussian.tight_at_posterior": "(2.4)",
+    "linear_gaussian.reconstruction_minus_kl": "(2.5)",
+    "linear_gaussian.joint_plus_entropy": "(2.6)",
+    "likelihood.bernoulli_is_bce": "(3.1)",
+    "likelihood.bernoulli_logits": "(3.2)",
+    "likelihood.gaussian_is_scaled_sse": "(3.3), (3.4)",
+    "likelihood.gaussian_sigma_weights_kl": "(3.5)",
+    "gaussian.log_density": "(4.1), (4.2)",
+    "gaussian.moments": "(4.1)",
+    "gaussian.entropy": "(4.3)",
+    "kl.univariate_closed_form": "(4.4)",
+    "kl.std_normal": "(4.5)",
+    "kl.sum_over_dimensions": "(4.6)",
+    "kl.log_var_form": "(4.7)",
+    "reparam.distribution": "(5.1)",
+    "reparam.derivatives": "(5.2)",
+    "grad.kl": "(6.1), (6.2)",
+    "grad.bernoulli_logits": "(6.3)",
+    "grad.gaussian_mean": "(6.4)",
+    "grad.through_reparameterization": "(6.5)",
+    "iwae.logsumexp_form": "(8.1)",
+    "iwae.k1_equals_elbo": "(8.2)",
+    "iwae.bounded_by_evidence": "(8.3)",
+    "iwae.nondecreasing_in_k": "(8.4)",
+    "iwae.exact_at_posterior": "(8.5)",
+    "erratum.elbo_bound_direction": "(11.1)",
+    "erratum.kl_loss": "(11.2)",
+    "erratum.bce_log_of_target": "(11.3)",
+    "erratum.conv_flatten_size": "(11.4)",
+    "erratum.elbo_missing_log": "(11.5)",
+    "erratum.posterior_from_encoder": "(11.6)",
+    "erratum.gaussian_nll_scale": "(11.7)",
+}
+
+IDENTITIES = [c.id for c in CHECKS if c.kind == "identity"]
+ERRATA = [c.id for c in CHECKS if c.kind == "erratum"]
+
+
+def test_check_ids_and_equation_numbers_are_stable():
+    assert {c.id: c.equation for c in CHECKS} == STABLE_IDS
+
+
+def test_every_check_states_its_latex_and_title():
+    missing = [c.id for c in CHECKS if not (c.latex.strip() and c.title.strip())]
+    assert missing == []
+
+
+def test_each_seed_error_listed_in_the_readme_has_an_erratum_eq_11():
+    assert len(ERRATA) == 7
+    assert all(get_check(i).source.startswith("seed 00") for i in ERRATA)
+    assert all(get_check(i).wrong_latex for i in ERRATA)
+
+
+@pytest.mark.parametrize("check_id", IDENTITIES)
+def test_identity_check_passes(check_id):
+    result = get_check(check_id).verify()
+    assert result.passed, result.detail
+
+
+@pytest.mark.parametrize("check_id", ERRATA)
+def test_course_formula_stays_refuted_eq_11(check_id):
+    result = get_check(check_id).verify()
+    assert result.passed, result.detail
+
+
+def _swap_step(steps, index, new):
+    steps = list(steps)
+    steps[index] = new
+    return tuple(steps)
+
+
+q, p_joint, p_post, p_lik, p_prior = (
+    evidence.q,
+    evidence.p_joint,
+    evidence.p_post,
+    evidence.p_lik,
+    evidence.p_prior,
+)
+
+
+def _wrong_closed_forms(field: str, factor):
+    def claimed(inst):
+        forms = linear_gaussian.closed_forms(inst)
+        return dataclasses.replace(forms, **{field: factor(getattr(forms, field))})
+
+    return claimed
+
+
+# Each builds a check (or runs a verifier) on a formula with one deliberate mistake.
+PERTURBED = {
+    "eq_2_1_step_flips_a_ratio": lambda: evidence.decomposition_check(
+        _swap_step(
+            evidence.DECOMPOSITION_STEPS,
+            2,
+            evidence.expect(sp.log(sp.Mul(p_joint / q, p_post / q, evaluate=False))),
+        )
+    ).verify(),
+    "eq_2_1_final_sign": lambda: evidence.decomposition_check(
+        _swap_step(
+            evidence.DECOMPOSITION_STEPS,
+            3,
+            evidence.expect(sp.log(p_joint / q)) - evidence.expect(sp.log(q / p_post)),
+        )
+    ).verify(),
+    "eq_2_2_split_missing_half": lambda: evidence.verify_kl_nonnegative_gaussian(
+        sigma1**2 / sigma2**2 - 1 - sp.log(sigma1**2 / sigma2**2)
+    ),
+    "eq_2_5_kl_sign": lambda: evidence.reconstruction_check(
+        _swap_step(
+            evidence.RECONSTRUCTION_STEPS,
+            2,
+            evidence.expect(sp.log(p_lik)) + evidence.expect(sp.log(q / p_prior)),
+        )
+    ).verify(),
+    "eq_2_6_missing_log": lambda: evidence.entropy_form_check(
+        _swap_step(evidence.ENTROPY_STEPS, 1, evidence.expect(p_joint) + evidence.ENTROPY)
+    ).verify(),
+    "eq_2_7_posterior_cov_doubled": lambda: linear_gaussian.posterior_check(
+        _wrong_closed_forms("posterior_cov", lambda c: 2 * c)
+    ).verify(),
+    "eq_2_9_off_by_one_nat": lambda: linear_gaussian.log_evidence_check(
+        _wrong_closed_forms("log_evidence", lambda e: e + 1)
+    ).verify(),
+    "eq_2_10_kl_prior_halved": lambda: linear_gaussian.closed_forms_check(
+        _wrong_closed_forms("kl_prior", lambda e: e / 2)
+    ).verify(),
+    "eq_3_1_bce_halved": lambda: likelihoods.bernoulli_bce_check(likelihoods.BCE_SUM / 2).verify(),
+    "eq_3_2_softplus_sign": lambda: likelihoods.bernoulli_logits_check(
+        x * logit - likelihoods.softplus(-logit)
+    ).verify(),
+    "eq_3_4_scale_dropped": lambda: likelihoods.gaussian_sse_check(
+        likelihoods.SQUARED_ERROR + likelihoods.D * sp.log(2 * sp.pi * sigma**2) / 2
+    ).verify(),
+    "eq_3_5_beta_is_sigma_squared": lambda: likelihoods.kl_weight_check(sigma**2).verify(),
+    "eq_4_2_log_density_doubled": lambda: gaussian.density_check(
+        2 * gaussian.LOG_DENSITY_LOG_VAR
+    ).verify(),
+    "eq_4_3_entropy_without_e": lambda: gaussian.entropy_check(
+        gaussian.ENTROPY_LOG_VAR - sp.Rational(1, 2)
+    ).verify(),
+    "eq_4_4_sigma2_not_squared": lambda: kl.univariate_check(
+        kl.KL_UNIVARIATE.subs(sigma2**2, sigma2)
+    ).verify(),
+    "eq_4_5_handout_kl": lambda: kl.std_normal_check(errata.HANDOUT_KL).verify(),
+    "eq_4_6_twice_per_dimension": lambda: kl.sum_check(2 * kl.KL_UNIVARIATE).verify(),
+    "eq_4_7_log_var_dropped": lambda: kl.log_var_check(
+        kl.KL_LOG_VAR, (mu**2 + sp.exp(log_var) - 1) / 2
+    ).verify(),
+    "eq_5_1_variance_as_std": lambda: reparam.distribution_check(
+        mu + sp.exp(log_var) * eps
+    ).verify(),
+    "eq_5_2_half_dropped": lambda: reparam.derivatives_check(1, sp.exp(log_var / 2) * eps).verify(),
+    "eq_6_2_minus_one_dropped": lambda: gradients.kl_check(mu, sp.exp(log_var) / 2).verify(),
+    "eq_6_3_sign": lambda: gradients.bernoulli_check(likelihoods.sigmoid(logit) - x).verify(),
+    "eq_6_4_sigma_not_squared": lambda: gradients.gaussian_check((x - x_hat) / sigma).verify(),
+    "eq_6_5_std_for_var": lambda: gradients.chain_check(
+        gradients.g, gradients.g * sp.exp(log_var) * eps / 2
+    ).verify(),
+    "eq_8_1_log_k_dropped": lambda: iwae.verify_logsumexp(
+        lambda a, m: m + sp.log(sum(sp.exp(ai - m) for ai in a))
+    ),
+    "eq_11_1_correct_direction": lambda: errata.verify_direction(lambda e, lp: sp.Le(e, lp)),
+    "eq_11_2_correct_kl": lambda: errata.verify_kl_loss(kl.KL_STD_NORMAL),
+    "eq_11_3_correct_bce": lambda: errata.verify_bce(errata.CORRECT_BCE),
+    "eq_11_4_correct_size": lambda: errata.verify_flat_size(
+        lambda c, d, k: c * (d - 2 * (k - 1)) ** 2
+    ),
+    "eq_11_5_with_the_log": lambda: errata.verify_missing_log(lambda log_joint: log_joint),
+    "eq_11_6_encoder_wiring": lambda: errata.verify_encoder_outputs(errata.CORRECT_WIRING),
+    "eq_11_7_scaled_nll": lambda: errata.verify_gaussian_nll(
+        lambda data, means, c: (
+            sum((a - m) ** 2 for a, m in zip(data, means, strict=True)) / (2 * sigma**2) + c
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PERTURBED))
+def test_perturbed_formula_is_reported_as_fail(name):
+    result = PERTURBED[name]()
+    assert isinstance(result, CheckResult)
+    assert not result.passed, result.detail
+
+
+def test_a_check_that_raises_is_a_fail_not_a_crash():
+    def broken() -> CheckResult:
+        raise ZeroDivisionError("boom")
+
+    result = Check("test.broken", "broken", "(0.0)", "0", broken).verify()
+    assert not result.passed
+    assert "ZeroDivisionError" in result.detail
+
+
+def test_is_zero_is_one_sided():
+    assert is_zero(sp.log(2 * sigma) - sp.log(2) - sp.log(sigma))
+    assert not is_zero(sp.log(2) - sp.Rational(69, 100))
+    assert not is_zero(mu - mu2)
+
+
+def test_main_exits_1_when_a_check_fails(monkeypatch, capsys):
+    from elbo_math import registry
+
+    failing = Check("test.fails", "always fails", "(0.0)", "0", lambda: CheckResult(False, "no"))
+    monkeypatch.setattr(registry, "CHECKS", (failing,))
+    assert main([]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_main_rejects_an_unknown_id(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--only", "no.such.check"])
+    assert exit_info.value.code == 2
+    assert "no.such.check" in capsys.readouterr().err
+
+
+def test_main_only_with_latex_prints_the_statement(capsys):
+    assert main(["--only", "kl.std_normal", "--latex"]) == 0
+    out = capsys.readouterr().out
+    assert r"\mathrm{KL}" in out and "PASS" in out
+
+
+def test_python_m_elbo_math_lists_every_check_and_exits_0():
+    done = subprocess.run(
+        [sys.executable, "-m", "elbo_math"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for check in CHECKS:
+        assert check.id in done.stdout
+    assert done.stdout.count("REFUTED") == len(ERRATA)
+    assert "FAIL" not in done.stdout and "NOT REFUTED" not in done.stdout
