@@ -1,14 +1,15 @@
 """The diagonal Gaussian posterior q(z|x) = N(μ, diag σ²) and the prior N(0, I).
 
 The encoder outputs μ and ``log_var`` = log σ²; ``std`` below is the one place
-that turns it into σ. Equations as numbered in the notes and verified in
-elbo_math:
+that turns it into σ. Equations as numbered in the notes, each verified by the
+elbo_math check named beside it:
 
-    (5.1) z = μ + σ ⊙ ε,  σ = exp(½ log σ²),  ε ~ N(0, I)
-    (4.4) KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − log σ²), summed over dimensions
-    (4.5) ∂KL/∂μ = μ,  ∂KL/∂log σ² = ½ (σ² − 1)
-    (5.2) ∂z/∂μ = 1,   ∂z/∂log σ² = ½ σ ε
-    (8.2) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² / σ²]
+    (5.1) z = μ + σ ⊙ ε,  σ = exp(½ log σ²),  ε ~ N(0, I)           reparam.distribution
+    (4.7) KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + e^{log σ²} − 1 − log σ²),  kl.log_var_form
+          summed over independent dimensions (4.6)                  kl.sum_over_dimensions
+    (6.1) ∂KL/∂μ = μ,  (6.2) ∂KL/∂log σ² = ½ (σ² − 1)                grad.kl
+    (5.2) ∂z/∂μ = 1,   ∂z/∂log σ² = ½ σ ε                           reparam.derivatives
+    (4.2) log N(z; μ, σ²) = −½ [log 2π + log σ² + (z − μ)² e^{−log σ²}]   gaussian.log_density
 """
 
 import numpy as np
@@ -27,17 +28,17 @@ def reparameterize(mu: np.ndarray, log_var: np.ndarray, eps: np.ndarray) -> np.n
 
 
 def kl_std_normal(mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
-    """(4.4) KL(q ‖ N(0, I)) per example: (B, latent) -> (B,)."""
+    """(4.7) KL(q ‖ N(0, I)) per example: (B, latent) -> (B,)."""
     return 0.5 * np.sum(mu * mu + np.exp(log_var) - 1.0 - log_var, axis=-1)
 
 
 def kl_std_normal_grad(mu: np.ndarray, log_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(4.5) (∂KL/∂μ, ∂KL/∂log σ²), elementwise."""
+    """(6.1), (6.2) (∂KL/∂μ, ∂KL/∂log σ²), elementwise."""
     return mu, 0.5 * (np.exp(log_var) - 1.0)
 
 
 def log_normal(z: np.ndarray, mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
-    """(8.2) log N(z; μ, diag σ²), summed over the last axis."""
+    """(4.2) log N(z; μ, diag σ²), summed over the last axis."""
     return -0.5 * np.sum(LOG_2PI + log_var + (z - mu) ** 2 * np.exp(-log_var), axis=-1)
 
 

@@ -1,6 +1,6 @@
 """Central-difference gradient checking in float64 (chapter 6).
 
-    (6.5) ∂f/∂θ_i ≈ [8 (f(θ + h e_i) − f(θ − h e_i)) − (f(θ + 2h e_i) − f(θ − 2h e_i))] / (12h)
+    (6.10) ∂f/∂θ_i ≈ [8 (f(θ + h e_i) − f(θ − h e_i)) − (f(θ + 2h e_i) − f(θ − 2h e_i))] / (12h)
 
 the fourth-order central difference: its error is O(h⁴) where the two-point
 [f(θ + h) − f(θ − h)] / 2h has O(h²), which lets the check demand 1e-6 and

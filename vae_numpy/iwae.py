@@ -2,12 +2,12 @@
 
 With z_i = μ + σ ε_i ~ q(z|x), i = 1..k,
 
-    (8.1) log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)
-    (8.3) IWAE_k(x) = logsumexp_i(log w_i) − log k
+    log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)
+    (8.1) IWAE_k(x) = logsumexp_i(log w_i) − log k                   iwae.logsumexp_form
 
-IWAE_1 is the one-sample ELBO with the same ε; E[IWAE_k] never decreases with k
-and is at most log p(x) (verified in elbo_math). logsumexp subtracts the maximum
-first, so no weight overflows.
+IWAE_1 is the one-sample ELBO (with a Monte Carlo KL) for the same ε (8.2); in
+expectation IWAE_k is at most log p(x) (8.3) and never decreases with k (8.4).
+logsumexp subtracts the maximum first, so no weight overflows.
 """
 
 import numpy as np
@@ -16,7 +16,7 @@ from vae_numpy import gaussian
 
 
 def log_weights(model, x: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """(8.1) for x (B, D) and noise eps (k, B, latent): log w of shape (k, B)."""
+    """log w for x (B, D) and noise eps (k, B, latent): shape (k, B)."""
     k, batch, latent = eps.shape
     mu, log_var = model.encode(x)
     z = gaussian.reparameterize(mu, log_var, eps)  # (k, B, latent)
@@ -31,7 +31,7 @@ def logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def iwae_bound(log_w: np.ndarray) -> np.ndarray:
-    """(8.3) over the first axis: (k, B) -> (B,)."""
+    """(8.1) over the first axis: (k, B) -> (B,)."""
     return logsumexp(log_w, axis=0) - np.log(log_w.shape[0])
 
 

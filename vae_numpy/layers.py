@@ -37,7 +37,7 @@ class Linear:
     def backward(
         self, dy: np.ndarray, x: np.ndarray, need_dx: bool = True
     ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-        """(6.1) ∂L/∂x = dy Wᵀ, ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy.
+        """(6.6) ∂L/∂x = dy Wᵀ, ∂L/∂W = xᵀ dy, ∂L/∂b = Σ_batch dy.
 
         ``need_dx=False`` skips ∂L/∂x where the input is data (the first layer).
         """
@@ -53,7 +53,7 @@ class ReLU:
 
     @staticmethod
     def backward(dy: np.ndarray, positive: np.ndarray) -> np.ndarray:
-        """(6.2) relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)."""
+        """(6.7) relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as torch)."""
         return dy * positive
 
 
@@ -65,7 +65,7 @@ class Tanh:
 
     @staticmethod
     def backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """(6.3) tanh'(x) = 1 − tanh²(x), from the cached output."""
+        """(6.8) tanh'(x) = 1 − tanh²(x), from the cached output."""
         return dy * (1 - y * y)
 
 
@@ -77,7 +77,7 @@ class Sigmoid:
 
     @staticmethod
     def backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """(6.4) σ'(x) = σ(x)(1 − σ(x)), from the cached output."""
+        """(6.9) σ'(x) = σ(x)(1 − σ(x)), from the cached output."""
         return dy * y * (1 - y)
 
 

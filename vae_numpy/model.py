@@ -3,13 +3,13 @@
 For a batch x of B examples and noise ε (drawn by the caller, so that both
 backends can be fed the same noise):
 
-    (2.6) ELBO(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))
+    (2.5) ELBO(x) = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))          elbo.reconstruction_minus_kl
     loss = (1/B) Σ_b [ −log p(x_b | z_b) + β KL_b ],   z_b = μ_b + σ_b ε_b   (5.1)
 
 a one-sample estimate of the negative ELBO in nats per example (β = 1; other
 values give the β-weighted objective). Backward applies the chain rule through
 the decoder, the reparameterization (5.2) and the encoder, adding the KL
-gradient (4.5) at μ and log σ².
+gradients (6.1), (6.2) at μ and log σ²; the layers' own derivatives are (6.6)-(6.9).
 """
 
 from dataclasses import dataclass
@@ -116,7 +116,7 @@ class MLPVAE:
         return sigmoid(out) if self.config.likelihood == "bernoulli" else out
 
     def log_px_given_z(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """log p(x|z) per example from the decoder output: (3.2) or (3.5)."""
+        """log p(x|z) per example from the decoder output: (3.2) or (3.4)."""
         if self.config.likelihood == "bernoulli":
             return likelihoods.bernoulli_log_likelihood(x, out)
         return likelihoods.gaussian_log_likelihood(x, out, self.config.sigma)
@@ -137,7 +137,7 @@ class MLPVAE:
         g, dec = self._mlp(self.decoder_hidden, z)
         out, _ = self.out_layer.forward(g)
         rec = self.log_px_given_z(x, out)  # (B,)
-        kl = gaussian.kl_std_normal(mu, log_var)  # (4.4) (B,)
+        kl = gaussian.kl_std_normal(mu, log_var)  # (4.7) (B,)
         parts = LossParts(
             loss=float(np.mean(-rec + kl_weight * kl)),
             log_px_given_z=float(np.mean(rec)),
@@ -161,13 +161,13 @@ class MLPVAE:
         batch = c.x.shape[0]
         grads: dict[str, np.ndarray] = {}
         if self.config.likelihood == "bernoulli":
-            d_out = likelihoods.bernoulli_grad(c.x, c.out) / batch  # (3.3)
+            d_out = likelihoods.bernoulli_grad(c.x, c.out) / batch  # (6.3)
         else:
-            d_out = likelihoods.gaussian_grad(c.x, c.out, self.config.sigma) / batch  # (3.6)
+            d_out = likelihoods.gaussian_grad(c.x, c.out, self.config.sigma) / batch  # (6.4)
         dg, g = self.out_layer.backward(d_out, c.decoder_top)
         grads["decoder.out.weight"], grads["decoder.out.bias"] = g["weight"], g["bias"]
         dz = self._mlp_backward(self.decoder_hidden, c.decoder, dg, grads, "decoder.hidden")
-        kl_mu, kl_log_var = gaussian.kl_std_normal_grad(c.mu, c.log_var)  # (4.5)
+        kl_mu, kl_log_var = gaussian.kl_std_normal_grad(c.mu, c.log_var)  # (6.1), (6.2)
         d_mu = dz + c.kl_weight * kl_mu / batch  # (5.2) ∂z/∂μ = 1
         d_log_var = dz * 0.5 * gaussian.std(c.log_var) * c.eps  # (5.2)
         d_log_var += c.kl_weight * kl_log_var / batch

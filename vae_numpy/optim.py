@@ -3,8 +3,8 @@
 Adam follows torch.optim.Adam step for step (Kingma & Ba 2015, Algorithm 1), so the
 two backends can be compared update by update:
 
-    (6.7) m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²
-          θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+    m ← β₁ m + (1 − β₁) g,   v ← β₂ v + (1 − β₂) g²
+    θ ← θ − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
 
 The update is the same rearranged, with c = √(1 − β₂ᵗ), as
 θ ← θ − (lr c / (1 − β₁ᵗ)) · m / (√v + ε c), computed in place in one scratch
@@ -47,7 +47,7 @@ class Adam:
         self.t = 0
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
-        """(6.7), in place, one buffer pass per operation."""
+        """One update of every parameter, in place."""
         b1, b2 = self.betas
         self.t += 1
         c = np.sqrt(1 - b2**self.t)

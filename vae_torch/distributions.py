@@ -1,10 +1,10 @@
 """The log-densities and the KL of the torch backend, the same equations as vae_numpy.
 
 (5.1) z = μ + σ ε,  σ = exp(½ log σ²)
-(4.4) KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²)
+(4.7) KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ (μ² + σ² − 1 − log σ²)
 (3.2) Bernoulli from logits: log p(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)]
       = −BCEWithLogits(ℓ, x), torch's fused, stable kernel
-(3.5) Gaussian with fixed σ: log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2) log(2πσ²)
+(3.4) Gaussian with fixed σ: log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2) log(2πσ²)
 """
 
 import math
@@ -24,7 +24,7 @@ def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor) -
 
 
 def kl_std_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """(4.4) per example: (B, latent) -> (B,)."""
+    """(4.7) per example: (B, latent) -> (B,)."""
     return 0.5 * torch.sum(mu * mu + torch.exp(log_var) - 1.0 - log_var, dim=-1)
 
 
@@ -34,7 +34,7 @@ def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Ten
 
 
 def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -> torch.Tensor:
-    """(3.5) per example, the constant kept: (B, D) -> (B,)."""
+    """(3.4) per example, the constant kept: (B, D) -> (B,)."""
     d = x.shape[-1]
     return -((x - mean) ** 2).sum(dim=-1) / (2 * sigma**2) - 0.5 * d * math.log(
         2 * math.pi * sigma**2
