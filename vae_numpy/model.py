@@ -115,6 +115,11 @@ class MLPVAE:
         out = self.decode(z)
         return sigmoid(out) if self.config.likelihood == "bernoulli" else out
 
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n images decoded from z ~ N(0, I), the prior: their means E[x|z], (n, x_dim)."""
+        z = rng.standard_normal((n, self.config.latent_dim), dtype=self.dtype)
+        return self.mean_image(z)
+
     def log_px_given_z(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """log p(x|z) per example from the decoder output: (3.2) or (3.4)."""
         if self.config.likelihood == "bernoulli":

@@ -80,3 +80,12 @@ def test_adam_takes_the_same_steps_as_torch_adam():
         theirs.step()
     for p, t in zip(params.values(), tparams, strict=True):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_samples_are_decoded_prior_draws_in_pixel_range():
+    model = MLPVAE.init(TrainConfig(**SMALL).mlp(), np.random.default_rng(0), np.float32)
+    images = model.sample(7, np.random.default_rng(1))
+    assert images.shape == (7, 784) and images.dtype == np.float32
+    assert np.all((images > 0) & (images < 1))  # Bernoulli means: sigmoid of the logits
+    z = np.random.default_rng(1).standard_normal((7, 8), dtype=np.float32)
+    np.testing.assert_array_equal(images, model.mean_image(z))
