@@ -29,6 +29,16 @@ from vae_numpy.train import EVAL_NOISE_SEED, evaluate
 from vae_torch.convert import to_numpy, to_torch
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def numpy_epoch(model, optimizer, x, order, batch, rng):
     for i in range(0, len(x), batch):
         xb = x[order[i : i + batch]]
@@ -67,7 +77,7 @@ def main() -> None:
     rng, generator = np.random.default_rng(1), torch.Generator().manual_seed(1)
 
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"machine: {cpu_name()}, {os.cpu_count()} CPUs, "
         f"torch {torch.__version__} ({args.threads} threads), numpy {np.__version__}"
     )
     print(f"Fashion-MNIST train {x_train.shape}, 784-400-20, batch {args.batch}, float32")
