@@ -78,7 +78,12 @@ def train_numpy(
         order = rng.permutation(n)
         totals = np.zeros(2)
         batches = range(0, n, config.batch_size)
-        bar = tqdm(batches, desc=f"epoch {ep}/{config.epochs}", disable=not progress, leave=False)
+        bar = tqdm(
+            batches,
+            desc=f"epoch {ep}/{config.epochs}",
+            disable=None if progress else True,
+            leave=False,
+        )
         for b, i in enumerate(bar, start=1):
             x = x_all[order[i : i + config.batch_size]]
             eps = rng.standard_normal((len(x), latent), dtype=dtype)

@@ -191,7 +191,7 @@ def fetch(url: str, target: Path, sha256: str, progress: bool = True) -> None:
                     unit="B",
                     unit_scale=True,
                     desc=target.name,
-                    disable=not progress,
+                    disable=None if progress else True,
                     leave=False,
                 ) as bar,
             ):
