@@ -11,7 +11,8 @@ Chapters (equation numbers as in the notes):
 - 3  likelihoods: ``likelihoods`` (3.1)-(3.5)
 - 4  the Gaussian and the KL: ``gaussian`` (4.1)-(4.3), ``kl`` (4.4)-(4.7)
 - 5  reparameterization: ``reparam`` (5.1)-(5.2)
-- 6  backprop by hand: ``gradients`` (6.1)-(6.5)
+- 6  backprop by hand: ``gradients`` (6.1)-(6.5), the layers' derivatives ``layers``
+     (6.6)-(6.9), the gradient check's central differences ``gradcheck`` (6.10)
 - 8  evaluation: ``iwae`` (8.1)-(8.5)
 - 11 errata in the course material: ``errata`` (11.1)-(11.7)
 

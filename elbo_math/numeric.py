@@ -14,6 +14,10 @@ axis, (..., n) -> (...), and return the per-component terms instead with
 ``elementwise=True``. Gradients are elementwise: the derivative of the summed quantity
 with respect to each entry.
 
+The layers' derivatives (6.6)-(6.9) are here too: the activations' as functions of the
+input t (tanh′ and sigmoid′ evaluated, as the backward passes do, from the output y), and
+the linear layer's backward pass, compiled for each (B, n_in, n_out) it is handed.
+
 Bad input raises ValueError with the argument's name: NaN or ±inf anywhere, σ <= 0,
 Bernoulli targets outside [0, 1], shapes that do not match.
 """
@@ -24,7 +28,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from elbo_math import gaussian, gradients, kl, likelihoods, reparam
+from elbo_math import gaussian, gradients, kl, layers, likelihoods, reparam
 from elbo_math import symbols as S
 from elbo_math.validation import finite, positive, same_shape
 
@@ -59,6 +63,17 @@ FORMS: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] = {
     "df_dmu": ((gradients.g, S.mu, S.log_var, S.eps), gradients.DF_DMU),
     "df_dlog_var": ((gradients.g, S.mu, S.log_var, S.eps), gradients.DF_DLOG_VAR),
     "std": ((S.log_var,), reparam.STD),
+    "drelu": ((S.t,), layers.DRELU),
+    "dtanh": ((layers.y,), layers.DTANH),
+    "dsigmoid": ((layers.y,), layers.DSIGMOID),
+}
+
+# (6.6): ∂L/∂x, ∂L/∂W, ∂L/∂b of the linear layer, matrix expressions of any size, which
+# ``linear_backward`` compiles for the sizes it is handed
+LINEAR_BACKWARD: dict[str, sp.MatrixExpr] = {
+    "dx": layers.DL_DX,
+    "dweight": layers.DL_DW,
+    "dbias": layers.DL_DB,
 }
 
 
@@ -67,6 +82,14 @@ def compiled(name: str) -> Callable[..., np.ndarray]:
     """The lambdified form ``name`` (compiled once per process)."""
     args, expr = FORMS[name]
     return sp.lambdify(args, expr, modules=[_STABLE, "numpy"])
+
+
+@cache
+def compiled_linear_backward(batch: int, n_in: int, n_out: int) -> tuple[Callable, ...]:
+    """The lambdified (6.6) forms for these sizes, each a function of (x, W, G)."""
+    sizes = {layers.batch: batch, layers.n_in: n_in, layers.n_out: n_out}
+    args = [m.subs(sizes) for m in (layers.X, layers.W, layers.G)]
+    return tuple(sp.lambdify(args, e.subs(sizes), "numpy") for e in LINEAR_BACKWARD.values())
 
 
 def _evaluate(name: str, *arrays: np.ndarray) -> np.ndarray:
@@ -94,6 +117,44 @@ def softplus(t) -> np.ndarray:
 def sigmoid(t) -> np.ndarray:
     """sigmoid(t) = 1/(1 + e⁻ᵗ), evaluated as exp(−logaddexp(0, −t)) (6.3)."""
     return _sigmoid(finite("t", t))
+
+
+def relu_derivative(t) -> np.ndarray:
+    """relu′(t) = 1 for t > 0, 0 for t <= 0 (0 at the kink, as torch), elementwise;
+    check ``layer.relu_derivative`` (6.7)."""
+    return _evaluate("drelu", finite("t", t))
+
+
+def tanh_derivative(t) -> np.ndarray:
+    """tanh′(t) = 1 − y², y = tanh t, elementwise; check ``layer.tanh_derivative`` (6.8)."""
+    return _evaluate("dtanh", np.tanh(finite("t", t)))
+
+
+def sigmoid_derivative(t) -> np.ndarray:
+    """sigmoid′(t) = y (1 − y), y = sigmoid(t), elementwise; check
+    ``layer.sigmoid_derivative`` (6.9)."""
+    return _evaluate("dsigmoid", sigmoid(t))
+
+
+def linear_backward(x, weight, grad_y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For y = x W + b: (∂L/∂x, ∂L/∂W, ∂L/∂b) = (G Wᵀ, xᵀ G, Σ_batch G), G = ∂L/∂y;
+    check ``layer.linear_backward`` (6.6). x (B, n_in), W (n_in, n_out), G (B, n_out) ->
+    (B, n_in), (n_in, n_out), (n_out,)."""
+    x, weight, grad_y = finite("x", x), finite("weight", weight), finite("grad_y", grad_y)
+    if x.ndim != 2 or weight.ndim != 2 or grad_y.shape != (x.shape[0], weight.shape[1]):
+        raise ValueError(
+            f"need x (B, n_in), weight (n_in, n_out), grad_y (B, n_out); got x {x.shape}, "
+            f"weight {weight.shape}, grad_y {grad_y.shape}"
+        )
+    if weight.shape[0] != x.shape[1]:
+        raise ValueError(f"x {x.shape} and weight {weight.shape} do not chain")
+    dx, dweight, dbias = compiled_linear_backward(*x.shape, weight.shape[1])
+    args = (x, weight, grad_y)
+    return (
+        np.asarray(dx(*args), dtype=np.float64),
+        np.asarray(dweight(*args), dtype=np.float64),
+        np.asarray(dbias(*args), dtype=np.float64).reshape(-1),
+    )
 
 
 def normal_logpdf(x, mean, std) -> np.ndarray:

@@ -4,9 +4,11 @@ from elbo_math import (
     errata,
     evidence,
     gaussian,
+    gradcheck,
     gradients,
     iwae,
     kl,
+    layers,
     likelihoods,
     linear_gaussian,
     reparam,
@@ -21,6 +23,8 @@ CHECKS: tuple[Check, ...] = (
     *kl.CHECKS,  # chapter 4
     *reparam.CHECKS,  # chapter 5
     *gradients.CHECKS,  # chapter 6
+    *layers.CHECKS,  # chapter 6
+    *gradcheck.CHECKS,  # chapter 6
     *iwae.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
 )

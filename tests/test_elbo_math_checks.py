@@ -12,9 +12,11 @@ from elbo_math import (
     errata,
     evidence,
     gaussian,
+    gradcheck,
     gradients,
     iwae,
     kl,
+    layers,
     likelihoods,
     linear_gaussian,
     reparam,
@@ -57,6 +59,11 @@ STABLE_IDS = {
     "grad.bernoulli_logits": "(6.3)",
     "grad.gaussian_mean": "(6.4)",
     "grad.through_reparameterization": "(6.5)",
+    "layer.linear_backward": "(6.6)",
+    "layer.relu_derivative": "(6.7)",
+    "layer.tanh_derivative": "(6.8)",
+    "layer.sigmoid_derivative": "(6.9)",
+    "gradcheck.fourth_order_central_difference": "(6.10)",
     "iwae.logsumexp_form": "(8.1)",
     "iwae.k1_equals_elbo": "(8.2)",
     "iwae.bounded_by_evidence": "(8.3)",
@@ -194,6 +201,31 @@ PERTURBED = {
     "eq_6_4_sigma_not_squared": lambda: gradients.gaussian_check((x - x_hat) / sigma).verify(),
     "eq_6_5_std_for_var": lambda: gradients.chain_check(
         gradients.g, gradients.g * sp.exp(log_var) * eps / 2
+    ).verify(),
+    "eq_6_6_bias_gradient_averaged_not_summed": lambda: layers.linear_check(
+        layers.DL_DX, layers.DL_DW, sp.OneMatrix(1, layers.batch) * layers.G / layers.batch
+    ).verify(),
+    "eq_6_6_weight_gradient_in_torch_layout": lambda: layers.linear_check(
+        layers.DL_DX, layers.G.T * layers.X, layers.DL_DB
+    ).verify(),
+    "eq_6_7_half_at_the_kink": lambda: layers.relu_check(sp.Heaviside(layers.t)).verify(),
+    "eq_6_8_tanh_squared_dropped": lambda: layers.tanh_check(1 - layers.y).verify(),
+    "eq_6_9_sigmoid_derivative_sign": lambda: layers.sigmoid_check(
+        layers.y * (layers.y - 1)
+    ).verify(),
+    "eq_6_9_softplus_without_abs": lambda: layers.sigmoid_check(
+        layers.DSIGMOID,
+        layers.SIGMOID_STABLE,
+        sp.Max(layers.t, 0) + sp.log(1 + sp.exp(-layers.t)),
+    ).verify(),
+    "eq_6_10_error_sixtieth": lambda: gradcheck.central_difference_check(
+        claimed_four_point_error=-(gradcheck.h**4) * gradcheck.derivative(5) / 60
+    ).verify(),
+    "eq_6_10_stencil_weight_seven": lambda: gradcheck.central_difference_check(
+        claimed_four_point=gradcheck.FOUR_POINT.subs(8, 7)
+    ).verify(),
+    "eq_6_10_two_point_is_second_order": lambda: gradcheck.central_difference_check(
+        claimed_two_point_error=gradcheck.h * gradcheck.derivative(2)
     ).verify(),
     "eq_8_1_log_k_dropped": lambda: iwae.verify_logsumexp(
         lambda a, m: m + sp.log(sum(sp.exp(ai - m) for ai in a))

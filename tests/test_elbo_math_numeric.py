@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import integrate, special, stats
 
-from elbo_math import gaussian, gradients, kl, likelihoods, numeric, reparam
+from elbo_math import gaussian, gradients, kl, layers, likelihoods, numeric, reparam
 
 # Different but equivalent float64 formulas on terms of size <= 1e3: rounding is ~1e-13.
 REFERENCE_RTOL = 1e-10
@@ -60,9 +60,14 @@ def test_numeric_forms_are_the_verified_expressions():
         "df_dmu": gradients.DF_DMU,
         "df_dlog_var": gradients.DF_DLOG_VAR,
         "std": reparam.STD,
+        "drelu": layers.DRELU,
+        "dtanh": layers.DTANH,
+        "dsigmoid": layers.DSIGMOID,
     }
     assert {name: expr for name, (_, expr) in numeric.FORMS.items()} == verified
     assert all(numeric.FORMS[name][1] is expr for name, expr in verified.items())
+    linear = {"dx": layers.DL_DX, "dweight": layers.DL_DW, "dbias": layers.DL_DB}
+    assert all(numeric.LINEAR_BACKWARD[name] is expr for name, expr in linear.items())
 
 
 @given(vectors(DATA, MEANS, STDS))
@@ -333,6 +338,58 @@ def test_iwae_bound_with_one_weight_is_that_weight_and_stable_for_huge_values_eq
     np.testing.assert_allclose(numeric.iwae_bound([-1e5, -1e5 + np.log(3)]), -1e5 + np.log(2))
 
 
+@st.composite
+def linear_cases(draw):
+    """x (B, n_in), W (n_in, n_out), G (B, n_out) with B, n_in, n_out in 1..4."""
+    batch, n_in, n_out = (draw(st.integers(1, 4)) for _ in range(3))
+    matrix = lambda shape: draw(arrays(np.float64, shape, elements=real(-3, 3)))  # noqa: E731
+    return matrix((batch, n_in)), matrix((n_in, n_out)), matrix((batch, n_out))
+
+
+@given(linear_cases())
+def test_linear_backward_equals_finite_differences_of_the_pairing_eq_6_6(case):
+    x, weight, grad_y = case
+    dx, dweight, dbias = numeric.linear_backward(x, weight, grad_y)
+    assert (dx.shape, dweight.shape, dbias.shape) == (x.shape, weight.shape, grad_y.shape[1:])
+    bias = np.zeros(weight.shape[1])
+
+    def loss(x_, w_, b_):  # L = Σ_ij G_ij y_ij, flattened arguments
+        y = x_.reshape(x.shape) @ w_.reshape(weight.shape) + b_
+        return float((grad_y * y).sum())
+
+    args = [x.ravel(), weight.ravel(), bias]
+    for which, analytic in enumerate((dx, dweight, dbias)):
+        np.testing.assert_allclose(
+            analytic.ravel(),
+            central_difference(loss, args, which),
+            atol=FINITE_DIFFERENCE_TOL,
+            rtol=FINITE_DIFFERENCE_TOL,
+        )
+
+
+@given(arrays(np.float64, st.integers(1, 8), elements=real(-20, 20)))
+def test_activation_derivatives_equal_finite_differences_eq_6_7_to_6_9(t):
+    references = {
+        numeric.relu_derivative: lambda a: np.maximum(a, 0.0),
+        numeric.tanh_derivative: np.tanh,
+        numeric.sigmoid_derivative: special.expit,
+    }
+    for derivative, function in references.items():
+        finite_difference = (function(t + FD_STEP) - function(t - FD_STEP)) / (2 * FD_STEP)
+        if derivative is numeric.relu_derivative:
+            away = np.abs(t) > FD_STEP  # a difference across the kink is neither 0 nor 1
+            t_, finite_difference = t[away], finite_difference[away]
+        else:
+            t_ = t
+        np.testing.assert_allclose(
+            derivative(t_), finite_difference, atol=FINITE_DIFFERENCE_TOL, rtol=0
+        )
+
+
+def test_relu_derivative_at_the_kink_is_zero_as_torch_eq_6_7():
+    np.testing.assert_array_equal(numeric.relu_derivative([-1.0, -0.0, 0.0, 1e-300]), [0, 0, 0, 1])
+
+
 ONE = np.ones(3)
 BAD_INPUT = {
     "std zero": (lambda: numeric.normal_logpdf(ONE, ONE, 0.0), "std must be > 0"),
@@ -384,6 +441,19 @@ BAD_INPUT = {
     "iwae NaN": (lambda: numeric.iwae_bound([0.0, np.nan]), "log_weights contains NaN"),
     "iwae empty": (lambda: numeric.iwae_bound(np.zeros((2, 0))), "at least one weight"),
     "not a number": (lambda: numeric.std_from_log_var("abc"), "log_var must be an array of real"),
+    "linear grad_y shape": (
+        lambda: numeric.linear_backward(np.ones((2, 3)), np.ones((3, 4)), np.ones((2, 3))),
+        r"grad_y \(B, n_out\)",
+    ),
+    "linear chain": (
+        lambda: numeric.linear_backward(np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4))),
+        "do not chain",
+    ),
+    "linear NaN": (
+        lambda: numeric.linear_backward(np.ones((1, 1)), np.ones((1, 1)), [[np.nan]]),
+        "grad_y contains NaN",
+    ),
+    "relu inf": (lambda: numeric.relu_derivative([np.inf]), "t contains ±inf"),
 }
 
 
