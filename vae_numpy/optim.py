@@ -29,7 +29,7 @@ class SGD:
         return {}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        pass
+        """Plain SGD keeps no state between steps: nothing to restore."""
 
 
 class Adam:

@@ -28,7 +28,7 @@ EVAL_NOISE_SEED = 12345  # the fixed ε of every evaluation, so numbers reproduc
 
 
 class TrainingDiverged(VaeError):
-    pass
+    """The loss or the parameters stopped being finite; the message says where."""
 
 
 @dataclass(frozen=True)

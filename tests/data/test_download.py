@@ -34,7 +34,7 @@ def server(tiny):
             self.wfile.write(body[: len(body) // 2] if mode == "cut" else body)
 
         def log_message(self, *args):
-            pass
+            """Keep the test output free of the server's access log."""
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
