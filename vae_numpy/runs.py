@@ -18,17 +18,6 @@ from vae_numpy.config import TrainConfig
 from vae_numpy.errors import VaeError
 from vae_numpy.io import atomic_path
 
-HISTORY_FIELDS = (
-    "epoch",
-    "train_elbo",
-    "train_log_px_given_z",
-    "train_kl",
-    "val_elbo",
-    "val_log_px_given_z",
-    "val_kl",
-    "seconds",
-)
-
 
 def write_json(path: Path, data) -> None:
     with atomic_path(path) as tmp:
@@ -62,21 +51,8 @@ def start_run(out: Path, config: TrainConfig, extra: dict | None = None) -> Path
     return out
 
 
-def load_config(run: Path) -> TrainConfig:
-    path = Path(run) / "config.json"
-    if not path.is_file():
-        raise VaeError(f"{run} is not a run folder: it has no config.json")
-    fields = json.loads(path.read_text())["config"]
-    return TrainConfig(**fields)
-
-
 def write_history(run: Path, history: list[dict]) -> None:
     write_json(Path(run) / "history.json", history)
-
-
-def read_history(run: Path) -> list[dict]:
-    path = Path(run) / "history.json"
-    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def epoch_line(record: dict) -> str:

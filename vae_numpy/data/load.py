@@ -5,7 +5,6 @@ dtype, dimensions, exact size) and its identity by SHA-256 against the published
 value. A file whose checksum disagrees is not used.
 """
 
-import gzip
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +114,7 @@ def _load_idx(spec: IdxDataset, located) -> RawDataset:
 def _load_csv(spec: CsvDataset, located) -> RawDataset:
     path = located.paths["csv"]
     raw = path.read_bytes()
-    content = gzip.decompress(raw) if raw.startswith(b"\x1f\x8b") else raw
+    content = decompress(raw, str(path))
     if _sha256(content) != spec.content_sha256:
         raise DataError(
             f"{path}: SHA-256 mismatch (content {_sha256(content)}, expected "
