@@ -43,5 +43,5 @@ def log_normal(z: np.ndarray, mu: np.ndarray, log_var: np.ndarray) -> np.ndarray
 
 
 def log_std_normal(z: np.ndarray) -> np.ndarray:
-    """log N(z; 0, I), summed over the last axis."""
+    """(4.2) at μ = 0, log σ² = 0: log N(z; 0, I), summed over the last axis."""
     return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)

@@ -16,7 +16,7 @@ from vae_numpy import gaussian
 
 
 def log_weights(model, x: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """log w for x (B, D) and noise eps (k, B, latent): shape (k, B)."""
+    """log w for x (B, D) and noise eps (k, B, latent): (k, B); k = 1 gives (8.2)."""
     k, batch, latent = eps.shape
     mu, log_var = model.encode(x)
     z = gaussian.reparameterize(mu, log_var, eps)  # (k, B, latent)

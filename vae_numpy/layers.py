@@ -82,13 +82,13 @@ class Sigmoid:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^−x), as e^{−|x|} / (1 + e^{−|x|}) for x < 0: e^{−|x|} ≤ 1 never overflows."""
+    """(6.9) 1 / (1 + e^−x), as e^{−|x|} / (1 + e^{−|x|}) for x < 0: no overflow for any x."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): exact for any x, no overflow.
+    """(6.9) log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): exact for any x, no overflow.
 
     (np.logaddexp(0, x) is the same function but several times slower here.)
     """

@@ -1,0 +1,1 @@
+"""The production VAE in PyTorch, and the ``vae`` command line."""

@@ -3,6 +3,8 @@
 encoder: x -> hidden (Linear + activation)* -> μ = mu(h), log σ² = log_var(h)
 decoder: z -> hidden (Linear + activation)* -> out(h): logits or Gaussian means
 loss    = mean_b [ −log p(x_b | z_b) + β KL_b ],  z_b = μ_b + σ_b ε_b
+
+with β = 1 the one-sample negative ELBO (2.5), reparameterized as in (5.1).
 """
 
 import torch
