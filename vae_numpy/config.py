@@ -56,8 +56,10 @@ class MLPConfig:
         return shapes
 
 
-BACKENDS = ("numpy",)  # the torch backend's training arrives with vae_torch's models
-MODELS = ("mlp", "conv", "cvae")
+BACKENDS = ("torch", "numpy")
+MODELS = ("mlp", "conv", "cvae", "conv-cvae")  # cvae: conditional MLP; conv-cvae: conditional conv
+CONDITIONAL = ("cvae", "conv-cvae")
+AMP = ("none", "bf16")
 DEFAULT_PIXELS = {"bernoulli": "dynamic-binary", "gaussian": "dequantized"}
 
 
@@ -65,27 +67,32 @@ DEFAULT_PIXELS = {"bernoulli": "dynamic-binary", "gaussian": "dequantized"}
 class TrainConfig:
     """Everything that defines a training run; saved as the run's config.json."""
 
-    backend: str = "numpy"  # "numpy": hand-written backprop, MLP only
-    model: str = "mlp"  # "mlp", "conv" or "cvae" (conditional)
+    backend: str = "torch"  # "torch": autograd, CPU or GPU; "numpy": hand-written, MLP only
+    model: str = "mlp"  # "mlp", "conv", "cvae" (conditional MLP) or "conv-cvae"
     dataset: str = "fashion-mnist"  # "fashion-mnist", "mnist" or "mnist-5k"
     pixels: str = ""  # grey | static-binary | dynamic-binary | dequantized; "" = likelihood's
     likelihood: str = "bernoulli"
     sigma: float = 0.1  # Gaussian likelihood's fixed standard deviation
-    hidden: tuple[int, ...] = (400,)  # MLP hidden widths (encoder; the decoder mirrors them)
+    hidden: tuple[int, ...] = (400,)  # fully connected widths (encoder; the decoder mirrors them)
+    channels: tuple[int, ...] = (32, 32, 64)  # conv models: channels of each convolution
+    strides: tuple[int, ...] = (1, 2, 2)  # conv models: 1 (kernel 3) or 2 (kernel 4) per conv
     latent_dim: int = 20
     activation: str = "relu"
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3  # Adam's step size
     kl_weight: float = 1.0  # β in loss = −log p(x|z) + β KL; 1 is the ELBO
+    mc_kl: bool = False  # torch only: one-sample Monte Carlo KL instead of the closed form
     n_val: int | None = None  # held out for validation (seeded); None: a sixth (10,000 of 60,000)
     limit: int | None = None  # train on only this many examples (quick runs)
     seed: int = 0  # initialisation, noise, batch order, validation split
     device: str = "auto"  # torch only: auto | cpu | cuda
     dtype: str = "float32"
+    amp: str = "none"  # torch only: "bf16" runs the forward pass under bf16 autocast
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        for name in ("hidden", "channels", "strides"):
+            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
         if not self.pixels:
             object.__setattr__(self, "pixels", DEFAULT_PIXELS.get(self.likelihood, "grey"))
         checks = [
@@ -101,6 +108,25 @@ class TrainConfig:
             (self.lr > 0, f"--lr must be positive, got {self.lr}"),
             (self.kl_weight >= 0, f"--kl-weight must be non-negative, got {self.kl_weight}"),
             (self.dtype in ("float32", "float64"), "--dtype must be float32 or float64"),
+            (self.amp in AMP, f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}"),
+            (
+                self.backend != "numpy" or (self.amp == "none" and not self.mc_kl),
+                "--amp and --mc-kl belong to the torch backend; use --backend torch",
+            ),
+            (
+                self.amp == "none" or self.dtype == "float32",
+                "--amp bf16 autocasts a float32 model; drop --dtype float64",
+            ),
+            (
+                len(self.channels) == len(self.strides) >= 1,
+                f"--channels and --strides need one entry per convolution, got "
+                f"{len(self.channels)} and {len(self.strides)}",
+            ),
+            (
+                all(c >= 1 for c in self.channels) and set(self.strides) <= {1, 2},
+                f"--channels must be positive and --strides 1 or 2, got {self.channels} "
+                f"and {self.strides}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -112,6 +138,14 @@ class TrainConfig:
         if self.likelihood == "bernoulli" and self.pixels == "dequantized":
             raise VaeError("dequantized pixels need --likelihood gaussian (they are continuous)")
         self.mlp()  # validates the architecture fields
+
+    @property
+    def conditional(self) -> bool:
+        return self.model in CONDITIONAL
+
+    @property
+    def convolutional(self) -> bool:
+        return self.model in ("conv", "conv-cvae")
 
     def mlp(self) -> MLPConfig:
         return MLPConfig(

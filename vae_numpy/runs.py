@@ -43,7 +43,8 @@ def start_run(out: Path, config: TrainConfig, extra: dict | None = None) -> Path
         raise VaeError(f"--out {out} is a file; give a folder for the run")
     if (out / "history.json").exists():
         raise VaeError(
-            f"{out} already holds a run; choose another --out, or delete that folder first"
+            f"{out} already holds a run; continue it with --resume {out} (torch runs), "
+            "choose another --out, or delete that folder first"
         )
     out.mkdir(parents=True, exist_ok=True)
     record = {"config": dataclasses.asdict(config), "environment": environment() | (extra or {})}

@@ -29,20 +29,57 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from vae_numpy.config import TrainConfig
 
-    names = [*TRAIN_FLAGS, "hidden"]
-    fields = {f: getattr(args, f) for f in names if getattr(args, f) is not None}
-    config = TrainConfig(**fields)
-    from vae_numpy.train import train_numpy
+    given = {f: getattr(args, f) for f in [*TRAIN_FLAGS, *LIST_FLAGS]}
+    fields = {f: v for f, v in given.items() if v is not None}
+    fields |= {f: True for f in SWITCHES if getattr(args, f)}
+    if (args.out is None) == (args.resume is None):
+        raise VaeError("give either --out NEW_RUN_FOLDER or --resume RUN_FOLDER")
+    download = args.download or None
+    if args.resume is not None:
+        from vae_torch.train import train_torch
 
-    history = train_numpy(config, args.out, args.data_dir, args.download or None)
+        ignored = sorted(set(fields) - {"epochs", "device"})
+        if ignored:
+            flags = ", ".join("--" + f.replace("_", "-") for f in ignored)
+            raise VaeError(
+                f"--resume continues the run with its own config; drop {flags} "
+                "(only --epochs and --device may change)"
+            )
+        config = TrainConfig(epochs=fields["epochs"]) if "epochs" in fields else None
+        out = args.resume
+        history = train_torch(
+            config, out, args.data_dir, download, resume=True, device=fields.get("device")
+        )
+    else:
+        config = TrainConfig(**fields)
+        out = args.out
+        if config.backend == "numpy":
+            from vae_numpy.train import train_numpy
+
+            history = train_numpy(config, out, args.data_dir, download)
+        else:
+            from vae_torch.train import train_torch
+
+            history = train_torch(config, out, args.data_dir, download)
     last = history[-1]
-    print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {args.out}")
+    print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from vae_torch.report import evaluate_run, evaluation_table
+
+    result = evaluate_run(
+        args.run_dir, args.k, args.split, args.device, args.data_dir, args.download or None
+    )
+    print(evaluation_table(result))
+    print(f"written: {result['path']}")
     return 0
 
 
 TRAIN_FLAGS = {
-    "backend": (str, "numpy (hand-written backprop, MLP only)"),
-    "model": (str, "mlp, conv or cvae"),
+    "backend": (str, "torch (default) or numpy (hand-written backprop, MLP only)"),
+    "model": (str, "mlp, conv, cvae (conditional MLP) or conv-cvae (conditional conv)"),
     "dataset": (str, "fashion-mnist, mnist or mnist-5k"),
     "pixels": (str, "grey, static-binary, dynamic-binary or dequantized"),
     "likelihood": (str, "bernoulli (decoder outputs logits) or gaussian (means, fixed sigma)"),
@@ -56,20 +93,27 @@ TRAIN_FLAGS = {
     "n_val": (int, "training examples held out for validation (default a sixth)"),
     "limit": (int, "train on only this many examples"),
     "seed": (int, "seed of initialisation, noise, batch order and split (default 0)"),
-    "device": (str, "torch: auto, cpu or cuda"),
+    "device": (str, "torch: auto (CUDA when present), cpu or cuda"),
     "dtype": (str, "float32 (default) or float64"),
+    "amp": (str, "torch: bf16 runs the forward pass under bfloat16 autocast (for GPUs)"),
 }
+LIST_FLAGS = {
+    "hidden": "fully connected widths, e.g. 400 or 512,256; none for no hidden layer",
+    "channels": "conv models: output channels of each convolution (default 32,32,64)",
+    "strides": "conv models: 1 (kernel 3) or 2 (kernel 4) per convolution (default 1,2,2)",
+}
+SWITCHES = {"mc_kl": "torch: a one-sample Monte Carlo KL instead of the closed form"}
 
 
-def hidden_sizes(text: str) -> tuple[int, ...]:
-    """'400,200' -> (400, 200); '' or 'none' -> () (no hidden layer)."""
+def int_list(text: str) -> tuple[int, ...]:
+    """'400,200' -> (400, 200); '' or 'none' -> () (no layer)."""
     if text.strip().lower() in ("", "none"):
         return ()
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--hidden takes widths separated by commas, like 400,200 (or none); got {text!r}"
+            f"expected integers separated by commas, like 400,200 (or none); got {text!r}"
         ) from None
 
 
@@ -106,15 +150,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, (kind, text) in TRAIN_FLAGS.items():
         train.add_argument(f"--{name.replace('_', '-')}", type=kind, help=text)
+    for name, text in LIST_FLAGS.items():
+        train.add_argument(f"--{name}", type=int_list, help=text)
+    for name, text in SWITCHES.items():
+        train.add_argument(f"--{name.replace('_', '-')}", action="store_true", help=text)
+    train.add_argument("--out", type=Path, help="the run folder to create")
     train.add_argument(
-        "--hidden",
-        type=hidden_sizes,
-        help="MLP hidden widths, e.g. 400 or 512,256; none for no hidden layer",
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="continue a torch run from its last checkpoint (--epochs N extends it)",
     )
-    train.add_argument("--out", type=Path, required=True, help="the run folder to create")
     train.add_argument("--data-dir", type=Path, help="a folder that holds the dataset's files")
     train.add_argument("--download", action="store_true", help="allow a verified download")
     train.set_defaults(run=cmd_train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="test ELBO with its parts and the importance-weighted log-likelihood estimate",
+        description="Evaluate a run's model on the test set (or the validation set): the ELBO "
+        "with log p(x|z) and KL, and IWAE_k, in nats per example and bits per pixel; prints a "
+        "table and writes the numbers as JSON into the run folder.",
+    )
+    evaluate.add_argument(
+        "run_dir", type=Path, metavar="RUN", help="a run folder written by vae train"
+    )
+    evaluate.add_argument(
+        "--k", type=int, default=100, help="importance samples per image (default 100)"
+    )
+    evaluate.add_argument("--split", choices=("test", "val"), default="test")
+    evaluate.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    evaluate.add_argument("--data-dir", type=Path, help="a folder that holds the dataset's files")
+    evaluate.add_argument("--download", action="store_true", help="allow a verified download")
+    evaluate.set_defaults(run=cmd_evaluate)
     return parser
 
 

@@ -5,12 +5,17 @@
 (3.2) Bernoulli from logits: log p(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)]
       = −BCEWithLogits(ℓ, x), torch's fused, stable kernel
 (3.4) Gaussian with fixed σ: log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2) log(2πσ²)
+(4.2) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
+
+Every function sums over the last axis and keeps the leading ones: (..., D) -> (...).
 """
 
 import math
 
 import torch
 import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
 
 
 def std(log_var: torch.Tensor) -> torch.Tensor:
@@ -29,7 +34,8 @@ def kl_std_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 
 
 def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """(3.2) per example: (B, D) -> (B,)."""
+    """(3.2) per example: (B, D) -> (B,); x broadcasts against extra leading axes."""
+    x = x.expand_as(logits)
     return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
 
 
@@ -39,3 +45,18 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -
     return -((x - mean) ** 2).sum(dim=-1) / (2 * sigma**2) - 0.5 * d * math.log(
         2 * math.pi * sigma**2
     )
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """(4.2) log N(z; μ, diag σ²)."""
+    return -0.5 * torch.sum(LOG_2PI + log_var + (z - mu) ** 2 * torch.exp(-log_var), dim=-1)
+
+
+def log_std_normal(z: torch.Tensor) -> torch.Tensor:
+    """(4.2) at μ = 0, log σ² = 0: log N(z; 0, I), the prior."""
+    return -0.5 * torch.sum(LOG_2PI + z * z, dim=-1)
+
+
+def kl_monte_carlo(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """log q(z|x) − log p(z) at one z ~ q: an unbiased estimate of (4.7)."""
+    return log_normal(z, mu, log_var) - log_std_normal(z)

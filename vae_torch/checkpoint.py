@@ -1,0 +1,124 @@
+"""The torch run's checkpoint: everything needed to resume, as data, never code.
+
+    RUN/checkpoint.pt = {format, version, config, architecture, epoch, history,
+                         model (state_dict), optimizer (state_dict), torch version}
+
+Written through ``atomic_path`` (temporary file, fsync, rename): a process killed
+while writing leaves the previous checkpoint whole. Read with
+``torch.load(weights_only=True)``, which unpickles tensors, numbers, strings,
+lists and dicts only, so a checkpoint cannot run code. ``load_run`` also reads the
+numpy backend's runs (model.npz), converting the model to torch.
+"""
+
+import json
+import pickle
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from vae_numpy.config import TrainConfig
+from vae_numpy.errors import VaeError
+from vae_numpy.io import atomic_path
+from vae_torch.models import VAE, architecture, build_model
+
+CHECKPOINT = "checkpoint.pt"
+FORMAT = "vae-from-scratch checkpoint"
+VERSION = 1
+
+
+def save_checkpoint(
+    path: Path,
+    model: VAE,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    epoch: int,
+    history: list[dict],
+) -> None:
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": asdict(config),
+        "architecture": architecture(config, model.n_classes),
+        "epoch": epoch,
+        "history": history,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "torch": str(torch.__version__),  # a plain str: TorchVersion is not data
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:
+    """The checkpoint's contents, its tensors on ``device``; VaeError if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise VaeError(f"{path}: no checkpoint there")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        why = next((line for line in lines if "Unpickler error" in line), None)
+        why = why or (lines[0] if lines else type(err).__name__)
+        raise VaeError(f"{path} is corrupt or not a checkpoint ({why[:240]})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise VaeError(f"{path} is a torch file but not a checkpoint written by vae train")
+    if state.get("version") != VERSION:
+        raise VaeError(f"{path}: checkpoint version {state.get('version')}, expected {VERSION}")
+    return state
+
+
+def load_state(model: VAE, state: dict, config: TrainConfig, source: Path) -> None:
+    """Copy the checkpoint's parameters into ``model``, which must be its architecture."""
+    want = architecture(config, model.n_classes)
+    if state["architecture"] != want:
+        diff = {
+            k: (state["architecture"].get(k), v)
+            for k, v in want.items()
+            if state["architecture"].get(k) != v
+        }
+        details = "; ".join(f"{k}: checkpoint {a}, model {b}" for k, (a, b) in diff.items())
+        raise VaeError(f"{source} holds a model of another architecture ({details})")
+    try:
+        model.load_state_dict(state["model"], strict=True)
+    except RuntimeError as err:
+        raise VaeError(f"{source}: its parameters do not fit the model ({err})") from None
+
+
+@dataclass
+class LoadedRun:
+    model: VAE
+    config: TrainConfig
+    history: list[dict]
+    backend: str
+
+
+def load_run(run: Path, device: torch.device | str = "cpu") -> LoadedRun:
+    """The trained model of a run folder, from either backend, on ``device``."""
+    run = Path(run)
+    if not run.is_dir():
+        raise VaeError(f"{run}: no such run folder")
+    record_path = run / "config.json"
+    try:
+        record = json.loads(record_path.read_text())
+        config = TrainConfig(**record["config"])
+    except FileNotFoundError:
+        raise VaeError(f"{run} is not a run folder: it has no config.json") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise VaeError(f"{record_path} is not a run's config ({err})") from None
+    if config.backend == "numpy":
+        from vae_numpy.checkpoint import load_model
+        from vae_torch.convert import to_torch
+
+        model = to_torch(load_model(run / "model.npz", config.mlp()), torch.float32)
+        history_path = run / "history.json"
+        history = json.loads(history_path.read_text()) if history_path.is_file() else []
+        return LoadedRun(model.to(device), config, history, "numpy")
+    state = read_checkpoint(run / CHECKPOINT, device)
+    config = TrainConfig(**state["config"])
+    model = build_model(config, state["architecture"]["n_classes"])
+    model = model.to(device=device, dtype=getattr(torch, config.dtype))
+    load_state(model, state, config, run / CHECKPOINT)
+    return LoadedRun(model, config, state["history"], "torch")

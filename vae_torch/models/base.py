@@ -1,0 +1,225 @@
+"""What every torch VAE shares: likelihood, objective, importance weighting, sampling.
+
+A model is an ``encoder`` (x, y) -> (μ, log σ²) and a ``decoder`` (z, y) -> output
+shaped like x (logits for Bernoulli, means for Gaussian), where y is the one-hot
+class label of a conditional model and None otherwise. With them, per example:
+
+    (2.5) ELBO = log p(x|z) − KL(q(z|x) ‖ p(z)),  z = μ + σ ε  (5.1)
+          KL analytic (4.7), or log q(z|x) − log p(z) at the same z (Monte Carlo)
+    (8.1) IWAE_k = logsumexp_i log w_i − log k,
+          log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)
+
+The methods used by training (``terms``, ``loss``, ``log_weights``) take tensors
+as they are; the public ones (``encode``, ``reconstruct``, ``iwae``, ``sample``)
+check their input first and say what is wrong with it.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from vae_numpy.errors import VaeError
+from vae_torch import distributions as dist
+
+
+class VAE(nn.Module):
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def __init__(
+        self,
+        x_shape: tuple[int, ...],
+        latent_dim: int,
+        likelihood: str,
+        sigma: float,
+        n_classes: int,
+    ):
+        super().__init__()
+        self.x_shape = tuple(x_shape)  # one example: (784,) or (1, 28, 28)
+        self.latent_dim = latent_dim
+        self.likelihood = likelihood
+        self.sigma = sigma
+        self.n_classes = n_classes  # 0: unconditional
+
+    # -- the mathematics ------------------------------------------------------------
+
+    def one_hot(self, c: torch.Tensor | None) -> torch.Tensor | None:
+        if not self.n_classes:
+            return None
+        dtype = next(self.parameters()).dtype
+        return nn.functional.one_hot(c, self.n_classes).to(dtype)
+
+    def log_px_given_z(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """log p(x|z), summed over the pixels of each example: (3.2) or (3.4).
+
+        ``out`` may carry extra leading axes (k samples); x broadcasts against it.
+        """
+        x = x.flatten(start_dim=x.dim() - len(self.x_shape))
+        out = out.flatten(start_dim=out.dim() - len(self.x_shape)).to(x.dtype)
+        if self.likelihood == "bernoulli":
+            return dist.bernoulli_log_likelihood(x, out)
+        return dist.gaussian_log_likelihood(x, out, self.sigma)
+
+    def mean(self, out: torch.Tensor) -> torch.Tensor:
+        """E[x|z] from the decoder output: sigmoid of the logits, or the Gaussian mean."""
+        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def terms(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        c: torch.Tensor | None = None,
+        mc_kl: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log p(x|z), KL) per example (B,) each, for noise ``eps`` (B, latent)."""
+        y = self.one_hot(c)
+        mu, log_var = self.encoder(x, y)
+        mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
+        z = dist.reparameterize(mu, log_var, eps)
+        rec = self.log_px_given_z(x, self.decoder(z, y))
+        kl = dist.kl_monte_carlo(z, mu, log_var) if mc_kl else dist.kl_std_normal(mu, log_var)
+        return rec, kl
+
+    def loss(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        kl_weight: float = 1.0,
+        c: torch.Tensor | None = None,
+        mc_kl: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mean of −log p(x|z) + β KL, mean log p(x|z), mean KL) of the batch."""
+        rec, kl = self.terms(x, eps, c, mc_kl)
+        return (kl_weight * kl - rec).mean(), rec.mean(), kl.mean()
+
+    def log_weights(
+        self, x: torch.Tensor, eps: torch.Tensor, c: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """log w for x (B, ...) and noise eps (k, B, latent): (k, B), all k in one pass."""
+        k, batch, latent = eps.shape
+        y = self.one_hot(c)
+        mu, log_var = self.encoder(x, y)
+        z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
+        y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
+        out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.x_shape)
+        return (
+            self.log_px_given_z(x, out) + dist.log_std_normal(z) - dist.log_normal(z, mu, log_var)
+        )
+
+    # -- the public interface, with its input checked -----------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    def check_input(self, x: torch.Tensor, c: torch.Tensor | None = None) -> None:
+        """Raise VaeError saying what is wrong with images x and labels c, if anything."""
+        if not isinstance(x, torch.Tensor):
+            raise VaeError(f"images must be a torch.Tensor, got {type(x).__name__}")
+        want = "(B, " + ", ".join(map(str, self.x_shape)) + ")"
+        if x.dim() != len(self.x_shape) + 1 or tuple(x.shape[1:]) != self.x_shape:
+            hint = f"; reshape with x.view(-1, {', '.join(map(str, self.x_shape))})"
+            raise VaeError(
+                f"this {type(self).__name__} takes images of shape {want}, "
+                f"got {tuple(x.shape)}{hint if x.numel() % math.prod(self.x_shape) == 0 else ''}"
+            )
+        if not torch.isfinite(x).all():
+            raise VaeError("the images contain NaN or infinite values")
+        if self.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
+            raise VaeError(
+                "the Bernoulli likelihood needs pixels in [0, 1]; "
+                f"got values from {x.min().item():g} to {x.max().item():g} (divide by 255?)"
+            )
+        self.check_labels(c, len(x))
+
+    def check_labels(self, c: torch.Tensor | None, n: int) -> None:
+        if not self.n_classes:
+            if c is not None:
+                raise VaeError("this model is not conditional; call it without labels")
+            return
+        if c is None:
+            raise VaeError(
+                f"this conditional model needs the class labels (integers 0..{self.n_classes - 1})"
+            )
+        if not isinstance(c, torch.Tensor) or c.dtype.is_floating_point or c.dtype == torch.bool:
+            raise VaeError("labels must be an integer tensor of class indices")
+        if c.shape != (n,):
+            raise VaeError(f"expected {n} labels, one per example, got shape {tuple(c.shape)}")
+        if n and (c.min() < 0 or c.max() >= self.n_classes):
+            raise VaeError(
+                f"labels must lie in 0..{self.n_classes - 1}, got values from "
+                f"{c.min().item()} to {c.max().item()}"
+            )
+
+    @torch.no_grad()
+    def encode(
+        self, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """μ and log σ² of q(z|x) (or q(z|x, c)), each (B, latent)."""
+        self.check_input(x, c)
+        return self.encoder(x, self.one_hot(c))
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """E[x|z] (or E[x|z, c]) for latent codes z (B, latent), shaped like the images."""
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise VaeError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        self.check_labels(c, len(z))
+        return self.mean(self.decoder(z.to(self.dtype), self.one_hot(c)))
+
+    @torch.no_grad()
+    def reconstruct(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """E[x|z] at z = μ(x), or at one z ~ q(z|x) when a generator is given."""
+        mu, log_var = self.encode(x, c)
+        z = mu
+        if generator is not None:
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            z = dist.reparameterize(mu, log_var, eps)
+        return self.decode(z, c)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        c: int | torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """n images E[x|z], z ~ N(0, I); a conditional model takes a class or n labels."""
+        if n < 0:
+            raise VaeError(f"cannot draw {n} samples")
+        if isinstance(c, int):
+            c = torch.full((n,), c, dtype=torch.long, device=self.device)
+        z = torch.randn(
+            (n, self.latent_dim), generator=generator, device=self.device, dtype=self.dtype
+        )
+        return self.decode(z, c)
+
+    @torch.no_grad()
+    def iwae(
+        self,
+        x: torch.Tensor,
+        k: int,
+        generator: torch.Generator | None = None,
+        c: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(8.1) the importance-weighted estimate of log p(x) per example (B,)."""
+        if k < 1:
+            raise VaeError(f"k must be at least 1 importance sample, got {k}")
+        self.check_input(x, c)
+        eps = torch.randn(
+            (k, len(x), self.latent_dim), generator=generator, device=x.device, dtype=x.dtype
+        )
+        return torch.logsumexp(self.log_weights(x, eps, c), dim=0) - math.log(k)
+
+    def count_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
