@@ -14,11 +14,11 @@ dataset in one tensor, batches by indexing, BCE from logits, fused Adam.
 
 import argparse
 import os
-import platform
 import time
 
 import numpy as np
 import torch
+from common import machine
 
 from vae_numpy.config import MLPConfig
 from vae_numpy.data import load_raw
@@ -27,16 +27,6 @@ from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
 from vae_numpy.train import EVAL_NOISE_SEED, evaluate
 from vae_torch.convert import to_numpy, to_torch
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(
-                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
-            )
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def numpy_epoch(model, optimizer, x, order, batch, rng):
@@ -76,10 +66,7 @@ def main() -> None:
     x_torch = torch.from_numpy(x_train)
     rng, generator = np.random.default_rng(1), torch.Generator().manual_seed(1)
 
-    print(
-        f"machine: {cpu_name()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} ({args.threads} threads), numpy {np.__version__}"
-    )
+    print(f"machine: {machine()}, numpy {np.__version__}")
     print(f"Fashion-MNIST train {x_train.shape}, 784-400-20, batch {args.batch}, float32")
     print(f"{'epoch':>5} {'numpy s':>9} {'torch s':>9} {'ratio':>7}")
     ratios = []

@@ -34,9 +34,16 @@ def kl_std_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 
 
 def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """(3.2) per example: (B, D) -> (B,); x broadcasts against extra leading axes."""
-    x = x.expand_as(logits)
-    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+    """(3.2) per example: (..., D) -> (...); x broadcasts against extra leading axes.
+
+    Same shapes (training): torch's fused BCE-with-logits kernel, the fastest
+    there. Broadcast (k importance samples of each x): Σ x ℓ − Σ softplus(ℓ)
+    directly, with softplus(ℓ) = logaddexp(ℓ, 0), which needs no copy of x per sample.
+    """
+    if x.shape == logits.shape:
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+    zero = torch.zeros((), dtype=logits.dtype, device=logits.device)
+    return (logits * x).sum(dim=-1) - torch.logaddexp(logits, zero).sum(dim=-1)
 
 
 def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -> torch.Tensor:

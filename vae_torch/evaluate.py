@@ -9,6 +9,7 @@ over the examples), with fixed noise, so a number reproduces:
 - ``iw_estimate``: IWAE_k (8.1) for every example, all k samples of a batch of
   examples in one pass (k chunks of at most ``rows`` decoder rows when k is huge),
   combined with logsumexp; reported with the standard error of the dataset mean.
+  About 4096 decoder rows at a time keep the logits in cache (measured fastest here).
 
 ``bits_per_dim`` converts −ELBO to bits per pixel where that is a likelihood.
 """
@@ -70,7 +71,7 @@ def iw_estimate(
     x: torch.Tensor,
     k: int,
     c: torch.Tensor | None = None,
-    rows: int = 16384,
+    rows: int = 4096,
     seed: int = EVAL_NOISE_SEED,
     progress: bool = False,
 ) -> IWEstimate:

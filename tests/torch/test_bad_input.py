@@ -1,0 +1,199 @@
+"""Every bad input to the torch backend gets one clear error; the CLI prints one line."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from vae_numpy.config import TrainConfig
+from vae_numpy.errors import VaeError
+from vae_torch.checkpoint import CHECKPOINT, load_state, read_checkpoint
+from vae_torch.cli import main
+from vae_torch.models import build_model
+from vae_torch.train import train_torch
+
+TINY = dict(dataset="mnist-5k", hidden=(8,), latent_dim=2, epochs=1, limit=100, n_val=50)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "run"
+    train_torch(TrainConfig(**TINY, device="cpu"), path, progress=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("model", "x", "c", "message"),
+    [
+        ("mlp", torch.rand(3, 1, 28, 28), None, r"shape \(B, 784\), got \(3, 1, 28, 28\); reshape"),
+        ("conv", torch.rand(3, 784), None, r"shape \(B, 1, 28, 28\), got \(3, 784\)"),
+        ("mlp", torch.rand(3, 783), None, r"got \(3, 783\)$"),
+        ("mlp", torch.full((2, 784), float("nan")), None, "NaN or infinite"),
+        ("mlp", torch.rand(2, 784) * 255, None, r"pixels in \[0, 1\].*divide by 255"),
+        ("mlp", torch.rand(2, 784).numpy(), None, "must be a torch.Tensor"),
+        ("cvae", torch.rand(2, 784), None, "needs the class labels"),
+        ("cvae", torch.rand(2, 784), torch.tensor([0, 10]), r"0\.\.9, got values from 0 to 10"),
+        ("cvae", torch.rand(2, 784), torch.tensor([-1, 3]), r"got values from -1 to 3"),
+        ("cvae", torch.rand(2, 784), torch.tensor([1.0, 2.0]), "integer tensor"),
+        ("cvae", torch.rand(2, 784), torch.tensor([1, 2, 3]), "expected 2 labels"),
+        ("mlp", torch.rand(2, 784), torch.tensor([1, 2]), "not conditional"),
+    ],
+)
+def test_bad_images_and_labels_are_named(model, x, c, message):
+    vae = build_model(TrainConfig(model=model))
+    with pytest.raises(VaeError, match=message):
+        vae.encode(x, c)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sigma": 0.0}, "sigma must be positive"),
+        ({"sigma": -1.0}, "sigma must be positive"),
+        ({"model": "resnet"}, "--model must be one of mlp, conv, cvae, conv-cvae"),
+        ({"likelihood": "poisson"}, "unknown likelihood 'poisson'"),
+        ({"backend": "numpy", "model": "conv"}, "numpy backend has only the MLP"),
+        ({"amp": "fp8"}, "--amp must be one of none, bf16"),
+        ({"channels": (8, 8), "strides": (2,)}, "one entry per convolution"),
+        ({"strides": (1, 3, 2)}, "--strides 1 or 2"),
+    ],
+)
+def test_bad_configs_are_named(fields, message):
+    with pytest.raises(VaeError, match=message):
+        TrainConfig(**fields)
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(run):
+    state = read_checkpoint(run / CHECKPOINT)
+    other = TrainConfig(**TINY | {"hidden": (9,)})
+    with pytest.raises(VaeError, match=r"another architecture \(hidden: checkpoint \[8\], model"):
+        load_state(build_model(other), state, other, run / CHECKPOINT)
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not a checkpoint at all", b"PK\x03\x04 truncated zip", "pickle"]
+)
+def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path, content):
+    path = tmp_path / CHECKPOINT
+    if content == "pickle":  # a torch file that is not ours, and one that would run code
+        torch.save({"weights": torch.zeros(2)}, path)
+        with pytest.raises(VaeError, match="not a checkpoint written by vae train"):
+            read_checkpoint(path)
+        torch.save({"run": print}, path)
+        with pytest.raises(VaeError, match="corrupt or not a checkpoint.*Unsupported global"):
+            read_checkpoint(path)
+        return
+    path.write_bytes(content)
+    with pytest.raises(VaeError, match="corrupt or not a checkpoint"):
+        read_checkpoint(path)
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--resume", "{tmp}/nowhere"], r"--resume .*nowhere: no such run folder"),
+        (["train", "--out", "{tmp}/a", "--resume", "{run}"], "either --out .* or --resume"),
+        (["train", "--epochs", "2"], "either --out"),
+        (["train", "--resume", "{run}", "--lr", "0.1"], "drop --lr"),
+        (["train", "--out", "{run}"], "already holds a run; continue it with --resume"),
+        (["train", "--out", "{tmp}/b", "--model", "vit"], "--model must be one of"),
+        (["train", "--out", "{tmp}/c", "--sigma", "-1"], "sigma must be positive"),
+        (
+            ["train", "--out", "{tmp}/c", "--device", "cuda"]
+            if not torch.cuda.is_available()
+            else ["train", "--out", "{tmp}/c", "--device", "tpu"],
+            "device",
+        ),
+        (["evaluate", "{tmp}/nowhere"], "no such run folder"),
+        (["evaluate", "{run}", "--k", "0"], "k must be at least 1"),
+        (["evaluate", "{corrupt}"], "corrupt or not a checkpoint"),
+    ],
+)
+def test_the_cli_answers_bad_input_with_one_line(capsys, tmp_path, run, argv, message):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text((run / "config.json").read_text())
+    (corrupt / CHECKPOINT).write_bytes((run / CHECKPOINT).read_bytes()[:1000])
+    paths = {"tmp": tmp_path, "run": run, "corrupt": corrupt}
+    code, _, err = cli(capsys, *(a.format(**paths) for a in argv))
+    assert code == 2
+    assert err.startswith("vae: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+
+
+def test_resume_of_a_numpy_run_says_it_cannot(capsys, tmp_path):
+    code, _, _ = cli(
+        capsys,
+        "train",
+        "--backend",
+        "numpy",
+        "--dataset",
+        "mnist-5k",
+        "--hidden",
+        "8",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "1",
+        "--limit",
+        "100",
+        "--out",
+        tmp_path / "np",
+    )
+    assert code == 0
+    code, _, err = cli(capsys, "train", "--resume", tmp_path / "np")
+    assert code == 2 and "no checkpoint.pt there (it is not a torch run" in err
+
+
+def test_training_and_evaluating_from_the_command_line(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "vae_torch"]
+    train = subprocess.run(
+        [
+            *command,
+            "train",
+            "--dataset",
+            "mnist-5k",
+            "--model",
+            "conv",
+            "--channels",
+            "4,8",
+            "--strides",
+            "2,2",
+            "--hidden",
+            "none",
+            "--latent-dim",
+            "2",
+            "--epochs",
+            "1",
+            "--limit",
+            "200",
+            "--n-val",
+            "100",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert train.returncode == 0, train.stderr
+    assert "epoch   1 | train ELBO" in train.stderr + train.stdout
+    evaluate = subprocess.run(
+        [*command, "evaluate", str(out), "--k", "3", "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert evaluate.returncode == 0, evaluate.stderr
+    assert "IWAE k=3" in evaluate.stdout and (out / "evaluation-test-k3.json").is_file()
