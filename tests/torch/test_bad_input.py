@@ -82,7 +82,7 @@ def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path, content):
         with pytest.raises(VaeError, match="not a checkpoint written by vae train"):
             read_checkpoint(path)
         torch.save({"run": print}, path)
-        with pytest.raises(VaeError, match="corrupt or not a checkpoint.*Unsupported global"):
+        with pytest.raises(VaeError, match=r"corrupt or not a checkpoint.*Unsupported global"):
             read_checkpoint(path)
         return
     path.write_bytes(content)

@@ -45,6 +45,7 @@ def test_every_model_gives_every_output_its_shape(name, n):
     label = 2 if model.n_classes else None
     assert model.sample(n, c=label).shape == want_x
     loss, rec_mean, kl_mean = model.loss(x, torch.randn(n, 3, dtype=x.dtype), c=c)
+    assert loss.shape == rec_mean.shape == kl_mean.shape == ()
     loss.backward()  # every parameter takes part
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
