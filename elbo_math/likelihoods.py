@@ -27,6 +27,13 @@ plus a constant: "MSE up to a constant" hides the scale (erratum (11.7)). Traini
 "summed squared error + β · KL" is training the ELBO of a Gaussian decoder with
 σ² = β/2: σ² is the weight between reconstruction and KL, the β people tune by hand.
 (With the squared error *averaged* over the D pixels, β = 2σ²/D.)
+
+Units (dequantized pixels, y = (x + u)/256 with x ∈ {0..255}, u ~ U[0, 1)):
+
+(3.6)  P(x) = ∫ over x's bin of p(y) dy = 256⁻ᴰ E_u[p((x + u)/256)],
+       so log P(x) ≥ E_u[log p(y)] − D log 256 (Jensen), and a bound of L nats on
+       log p(y) is a bound on the 8-bit image of  −L/(D log 2) + 8  bits per pixel.
+       For binarized pixels the likelihood is already of the discrete image: −L/(D log 2).
 """
 
 import sympy as sp
@@ -65,6 +72,9 @@ SQUARED_ERROR = sp.Sum((xs[d] - x_hats[d]) ** 2, (d, 1, D))
 GAUSSIAN_NLL_SUM = SQUARED_ERROR / (2 * sigma**2) + D * sp.log(2 * sp.pi * sigma**2) / 2
 # (3.5)
 KL_WEIGHT = 2 * sigma**2
+# (3.6)
+nats = sp.Symbol("L", positive=True)  # −log p(y), nats per image
+BITS_PER_DIM_DEQUANTIZED = nats / (D * sp.log(2)) + 8
 
 
 def expand_log_of_product(product: sp.Product) -> sp.Expr:
@@ -129,6 +139,29 @@ def verify_kl_weight(claimed_weight: sp.Expr = KL_WEIGHT, dims: int = 3) -> Chec
     return combine(free, constant)
 
 
+def verify_bits_per_dim(claimed: sp.Expr = BITS_PER_DIM_DEQUANTIZED) -> CheckResult:
+    """(3.6) in one dimension for the density family p(y) ∝ exp(a y): the bin's
+    probability is 1/256 times the mean over u of p((x + u)/256); then the units."""
+    a, y, u, k = sp.symbols("a y u k", positive=True)
+    p_y = sp.exp(a * y)
+    bin_mass = sp.integrate(p_y, (y, k / 256, (k + 1) / 256))
+    over_u = sp.integrate(p_y.subs(y, (k + u) / 256), (u, 0, 1)) / 256
+    change = equal("∫_bin p(y) dy vs E_u[p((x+u)/256)] / 256", bin_mass, over_u)
+    # −log P ≤ L + D log 256 nats for the image, in bits per pixel:
+    units = equal("bits/dim", claimed, (nats + D * sp.log(256)) / (D * sp.log(2)))
+    return combine(change, units)
+
+
+def bits_per_dim_check(claimed: sp.Expr = BITS_PER_DIM_DEQUANTIZED) -> Check:
+    return Check(
+        id="likelihood.dequantized_bits_per_dim",
+        title="a density on dequantized pixels bounds the 8-bit image: nats to bits/dim",
+        equation="(3.6)",
+        latex=r"\mathrm{bits/dim} = " + tex(claimed) + r", \quad L = -\log p(y)",
+        run=lambda: verify_bits_per_dim(claimed),
+    )
+
+
 def bernoulli_bce_check(claimed_nll: sp.Expr = BCE_SUM) -> Check:
     return Check(
         id="likelihood.bernoulli_is_bce",
@@ -171,4 +204,10 @@ def kl_weight_check(claimed_weight: sp.Expr = KL_WEIGHT) -> Check:
     )
 
 
-CHECKS = (bernoulli_bce_check(), bernoulli_logits_check(), gaussian_sse_check(), kl_weight_check())
+CHECKS = (
+    bernoulli_bce_check(),
+    bernoulli_logits_check(),
+    gaussian_sse_check(),
+    kl_weight_check(),
+    bits_per_dim_check(),
+)

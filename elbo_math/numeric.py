@@ -53,6 +53,10 @@ FORMS: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] = {
     "kl_std_normal": ((S.mu, S.log_var), kl.KL_STD_NORMAL_LOG_VAR),
     "bernoulli": ((S.x, S.logit), likelihoods.BERNOULLI_LOG_LIKELIHOOD_LOGITS),
     "gaussian": ((S.x, S.x_hat, S.sigma), likelihoods.GAUSSIAN_LOG_LIKELIHOOD),
+    "bits_per_dim_dequantized": (
+        (likelihoods.nats, likelihoods.D),
+        likelihoods.BITS_PER_DIM_DEQUANTIZED,
+    ),
     "z": ((S.mu, S.log_var, S.eps), reparam.Z),
     "dz_dmu": ((S.mu, S.log_var, S.eps), reparam.DZ_DMU),
     "dz_dlog_var": ((S.mu, S.log_var, S.eps), reparam.DZ_DLOG_VAR),
@@ -225,6 +229,14 @@ def gaussian_log_likelihood(x, mean, sigma, *, elementwise: bool = False) -> np.
     """Σ_d log N(x_d; x̂_d, σ²) = −‖x − x̂‖²/(2σ²) − (D/2) log 2πσ²: (..., D) -> (...);
     checks ``likelihood.gaussian_is_scaled_sse`` (3.3), (3.4)."""
     return _reduce(_evaluate("gaussian", *_gaussian_inputs(x, mean, sigma)), elementwise)
+
+
+def bits_per_dim_dequantized(nats, dims: int) -> np.ndarray:
+    """−log p(y) in nats per image of ``dims`` dequantized pixels -> bits per pixel of the
+    8-bit image, nats/(D log 2) + 8; checks ``likelihood.dequantized_bits_per_dim`` (3.6)."""
+    if dims < 1:
+        raise ValueError(f"dims must be a positive number of pixels, got {dims}")
+    return _evaluate("bits_per_dim_dequantized", finite("nats", nats), np.asarray(float(dims)))
 
 
 def _reparam_inputs(mu, log_var, eps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

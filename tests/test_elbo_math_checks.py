@@ -46,6 +46,7 @@ STABLE_IDS = {
     "likelihood.bernoulli_logits": "(3.2)",
     "likelihood.gaussian_is_scaled_sse": "(3.3), (3.4)",
     "likelihood.gaussian_sigma_weights_kl": "(3.5)",
+    "likelihood.dequantized_bits_per_dim": "(3.6)",
     "gaussian.log_density": "(4.1), (4.2)",
     "gaussian.moments": "(4.1)",
     "gaussian.entropy": "(4.3)",
@@ -178,6 +179,12 @@ PERTURBED = {
         likelihoods.SQUARED_ERROR + likelihoods.D * sp.log(2 * sp.pi * sigma**2) / 2
     ).verify(),
     "eq_3_5_beta_is_sigma_squared": lambda: likelihoods.kl_weight_check(sigma**2).verify(),
+    "eq_3_6_bits_minus_eight": lambda: likelihoods.bits_per_dim_check(
+        likelihoods.BITS_PER_DIM_DEQUANTIZED - 16
+    ).verify(),
+    "eq_3_6_natural_log": lambda: likelihoods.bits_per_dim_check(
+        likelihoods.nats / likelihoods.D + 8
+    ).verify(),
     "eq_4_2_log_density_doubled": lambda: gaussian.density_check(
         2 * gaussian.LOG_DENSITY_LOG_VAR
     ).verify(),

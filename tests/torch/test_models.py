@@ -166,3 +166,14 @@ def test_reconstruction_uses_the_posterior_mean_unless_a_generator_is_given():
     noisy = model.reconstruct(x, generator=torch.Generator().manual_seed(0))
     assert not torch.allclose(noisy, model.reconstruct(x))
     assert torch.all((noisy > 0) & (noisy < 1))
+
+
+def test_bits_per_dim_is_the_verified_conversion():
+    from elbo_math.numeric import bits_per_dim_dequantized
+    from vae_torch.evaluate import bits_per_dim
+
+    assert bits_per_dim(1000.0, "dequantized", 784) == pytest.approx(
+        float(bits_per_dim_dequantized(1000.0, 784)), rel=1e-15
+    )
+    assert bits_per_dim(1000.0, "dynamic-binary", 784) == pytest.approx(1000 / (784 * math.log(2)))
+    assert bits_per_dim(1000.0, "grey", 784) is None  # BCE on grey levels: no likelihood
