@@ -50,6 +50,7 @@ def test_numeric_forms_are_the_verified_expressions():
         "kl_std_normal": kl.KL_STD_NORMAL_LOG_VAR,
         "bernoulli": likelihoods.BERNOULLI_LOG_LIKELIHOOD_LOGITS,
         "gaussian": likelihoods.GAUSSIAN_LOG_LIKELIHOOD,
+        "bits_per_dim_dequantized": likelihoods.BITS_PER_DIM_DEQUANTIZED,
         "z": reparam.Z,
         "dz_dmu": reparam.DZ_DMU,
         "dz_dlog_var": reparam.DZ_DLOG_VAR,

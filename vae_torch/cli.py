@@ -196,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {err.filename}" if err.filename else ""
         print(f"vae: error: {err.strerror or err}{where}", file=sys.stderr)
     except KeyboardInterrupt:
-        print("vae: interrupted", file=sys.stderr)
+        run = getattr(args, "resume", None) or getattr(args, "out", None)
+        kept = ""
+        if args.command == "train" and run is not None and (Path(run) / "checkpoint.pt").is_file():
+            kept = f"; the last finished epoch is kept: continue with vae train --resume {run}"
+        print(f"vae: interrupted{kept}", file=sys.stderr)
         return 130
     except Exception as err:
         if os.environ.get("VAE_DEBUG"):

@@ -95,6 +95,8 @@ def train_torch(
         extra = {"backend": "torch", "torch": str(torch.__version__), "device": device_name(dev)}
         start_run(out, config, extra | {"train_examples": len(train)})
     else:
+        for stray in Path(out).glob(f".{CHECKPOINT}.*.tmp"):  # left by a kill mid-write
+            stray.unlink()
         load_state(model, state, config, Path(out) / CHECKPOINT)
         optimizer.load_state_dict(state["optimizer"])
         history = state["history"]

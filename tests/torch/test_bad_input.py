@@ -197,3 +197,16 @@ def test_training_and_evaluating_from_the_command_line(tmp_path):
     )
     assert evaluate.returncode == 0, evaluate.stderr
     assert "IWAE k=3" in evaluate.stdout and (out / "evaluation-test-k3.json").is_file()
+
+
+def test_an_interrupted_training_says_how_to_resume(capsys, run, monkeypatch):
+    import vae_torch.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(vae_torch.train, "train_torch", interrupted)
+    code, _, err = cli(capsys, "train", "--resume", run, "--epochs", "5")
+    assert code == 130
+    hint = f"the last finished epoch is kept: continue with vae train --resume {run}"
+    assert err == f"vae: interrupted; {hint}\n"

@@ -103,7 +103,10 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
     monkeypatch.setattr(VAE, "loss", real_loss)
     assert read_checkpoint(tmp_path / "resumed" / CHECKPOINT)["epoch"] == 2
 
+    stray = tmp_path / "resumed" / f".{CHECKPOINT}.x1y2.tmp"
+    stray.write_bytes(b"PK half a checkpoint, from a kill mid-write")
     resumed = train_torch(None, tmp_path / "resumed", progress=False, resume=True)
+    assert not stray.exists()
 
     assert without_times(resumed) == without_times(straight)
     a, b = load_run(tmp_path / "straight"), load_run(tmp_path / "resumed")
