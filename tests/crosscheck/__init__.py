@@ -1,0 +1,1 @@
+"""Cross-checks: elbo_math, vae_numpy, vae_torch and outside references agree."""
