@@ -1,4 +1,7 @@
-"""vae_numpy's estimators against exact answers, in the linear Gaussian model (chapter 2).
+"""Both backends' estimators against exact answers, in the linear Gaussian model (chapter 2).
+
+vae_numpy is tested at length below; vae_torch, given the same parameters through the
+converter, is held to the same exact answers in the last section.
 
 An MLPVAE with no hidden layers and a Gaussian likelihood of fixed σ = s is the model
 
@@ -23,6 +26,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,6 +35,8 @@ from elbo_math.linear_gaussian_numeric import LinearGaussian
 from vae_numpy import gaussian, iwae, likelihoods
 from vae_numpy.config import MLPConfig
 from vae_numpy.model import MLPVAE
+from vae_torch import distributions
+from vae_torch.convert import to_torch
 
 # Exact identities evaluated two ways in float64 on log-densities of size <= ~1e3 (s down
 # to 0.3 makes ‖x − Wz − b‖²/2s² the largest term): rounding stays below ~1e-12.
@@ -322,3 +328,99 @@ def test_a_dropped_gaussian_constant_is_reported_by_the_weight_comparisons_eq_8_
     missing = 4 / 2 * np.log(2 * np.pi * 0.5**2)  # (D/2) log 2πσ²
     assert iwae_1_discrepancy(model, x, eps) == pytest.approx(abs(missing), rel=1e-9)
     assert log_weight_spread(model, x, eps[None]) == pytest.approx(abs(missing), rel=1e-9)
+
+
+# -- vae_torch, on the same models -------------------------------------------------------
+
+
+def torch_log_weights(model: MLPVAE, x: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """vae_torch's log w for the numpy model's parameters, noise eps (k, B, L): (k, B)."""
+    torch_model = to_torch(model)
+    return torch_model.log_weights(torch.from_numpy(x), torch.from_numpy(eps)).detach().numpy()
+
+
+@given(linear_cases())
+def test_torch_importance_weights_are_the_exact_ones_and_k1_is_the_mc_elbo_eq_8_2(case):
+    model, x, eps = case
+    truth = ground_truth(model)
+    mu, log_var = model.encode(x)
+    z = numeric.reparameterize(mu, log_var, eps)
+    log_w = torch_log_weights(model, x, eps[None])[0]
+    np.testing.assert_allclose(log_w, truth.log_weights(x, z, mu, log_var), atol=EXACT_ATOL)
+    rec, kl_mc = to_torch(model).terms(torch.from_numpy(x), torch.from_numpy(eps), mc_kl=True)
+    np.testing.assert_allclose(log_w, (rec - kl_mc).detach().numpy(), atol=EXACT_ATOL)
+
+
+@given(seed=seeds, x_dim=st.integers(2, 6), latent_dim=st.integers(1, 2))
+def test_torch_log_weights_at_the_exact_posterior_are_log_evidence_eq_8_5(seed, x_dim, latent_dim):
+    rng = np.random.default_rng(seed)
+    model, _ = posterior_encoder(orthogonal_decoder(linear_vae(x_dim, latent_dim, 0.5, rng), rng))
+    x = data(ground_truth(model), 3, rng)
+    log_w = torch_log_weights(model, x, rng.standard_normal((50, 3, latent_dim)))
+    assert np.max(np.abs(log_w - ground_truth(model).log_evidence(x))) < EXACT_ATOL
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("encoder", sorted(ENCODERS))
+def test_torch_one_sample_elbo_is_unbiased_and_adds_up_to_log_evidence_eq_2_1_2_5(encoder):
+    rng = np.random.default_rng(21)
+    model = ENCODERS[encoder](linear_vae(5, 2, 0.5, rng), rng)
+    truth, torch_model = ground_truth(model), to_torch(model)
+    x = data(truth, 3, rng)
+    eps = torch.from_numpy(rng.standard_normal((N_DRAWS, 3, 2)))
+    xs = torch.from_numpy(x).expand(N_DRAWS, 3, 5).reshape(-1, 5)
+    rec, kl = torch_model.terms(xs, eps.reshape(-1, 2))
+    draws = (rec - kl).detach().numpy().reshape(N_DRAWS, 3)
+    estimate, standard_error = draws.mean(0), draws.std(0, ddof=1) / np.sqrt(N_DRAWS)
+    mu, log_var = model.encode(x)
+    exact = truth.elbo(x, mu, log_var)
+    report = f"torch one-sample ELBO {estimate} ± {standard_error}, exact {exact}"
+    assert (np.abs(estimate - exact) < Z * standard_error).all(), report
+    total = estimate + truth.kl_to_posterior(x, mu, log_var)  # (2.1)
+    report = f"+ KL(q ‖ p(z|x)) = {total} ± {standard_error}, log p(x) {truth.log_evidence(x)}"
+    assert (np.abs(total - truth.log_evidence(x)) < Z * standard_error).all(), report
+
+
+@pytest.mark.statistical
+def test_torch_iwae_stays_below_log_evidence_and_closes_the_gap_as_k_grows_eq_8_3_8_4():
+    rng = np.random.default_rng(31)
+    model = mismatched(linear_vae(5, 2, 0.5, rng), rng)
+    truth, torch_model = ground_truth(model), to_torch(model)
+    x = data(truth, 3, rng)
+    log_evidence = truth.log_evidence(x)
+    generator = torch.Generator().manual_seed(31)
+    gaps, errors = {}, {}
+    for k in KS:
+        runs = np.stack(
+            [
+                torch_model.iwae(torch.from_numpy(x), k, generator).numpy()
+                for _ in range(max(MIN_RUNS, N_SAMPLES // k))
+            ]
+        )
+        mean, standard_error = runs.mean(0), runs.std(0, ddof=1) / np.sqrt(len(runs))
+        gaps[k], errors[k] = log_evidence - mean, standard_error
+        report = f"k={k}: torch IWAE {mean} ± {standard_error}, log p(x) {log_evidence}"
+        assert (mean < log_evidence + Z * standard_error).all(), report  # (8.3)
+    for small, large in itertools.pairwise(KS):  # (8.4), within the noise
+        noise = Z * np.hypot(errors[small], errors[large])
+        assert (gaps[large] < gaps[small] + noise).all(), f"gaps {gaps[small]} -> {gaps[large]}"
+    clearly = gaps[1] - Z * errors[1] > 10 * (gaps[1000] + Z * errors[1000])
+    assert clearly.all(), f"gap at k=1: {gaps[1]} ± {errors[1]}; k=1000: {gaps[1000]}"
+
+
+def test_a_torch_gaussian_without_its_constant_is_reported_eq_8_5(monkeypatch):
+    rng = np.random.default_rng(42)
+    model, _ = posterior_encoder(orthogonal_decoder(linear_vae(4, 2, 0.5, rng), rng))
+    x, eps = data(ground_truth(model), 3, rng), rng.standard_normal((1, 3, 2))
+
+    def spread() -> float:
+        log_w = torch_log_weights(model, x, eps)
+        return float(np.max(np.abs(log_w - ground_truth(model).log_evidence(x))))
+
+    assert spread() < EXACT_ATOL
+    monkeypatch.setattr(
+        distributions,
+        "gaussian_log_likelihood",
+        lambda x, mean, sigma: -((x - mean) ** 2).sum(-1) / (2 * sigma**2),
+    )
+    assert spread() == pytest.approx(abs(4 / 2 * np.log(2 * np.pi * 0.5**2)), rel=1e-9)
