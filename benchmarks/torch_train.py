@@ -101,7 +101,8 @@ def main() -> None:
         n_train = len(raw.train_labels) - N_VAL
         scale = 60_000 / n_train
         times = [r["train_seconds"] * scale for r in history]
-        floor = epoch_flops(config, 60_000) / rate
+        flops = epoch_flops(config, 60_000)
+        floor = flops / rate
         median = statistics.median(times)
         print(
             f"\n{name}: {loaded.model.count_parameters():,} parameters; epoch times "
@@ -109,7 +110,7 @@ def main() -> None:
         )
         print(
             f"  median {median:.3f} s; FLOP floor {floor:.3f} s "
-            f"({epoch_flops(config, 60_000) / 1e9:.0f} GFLOP at {rate / 1e9:.0f} GFLOP/s); "
+            f"({flops / 1e9:.0f} GFLOP at {rate / 1e9:.0f} GFLOP/s); "
             f"ratio to the floor {median / floor:.2f}"
         )
         data = DeviceSplit(test, "grey", 0, device)

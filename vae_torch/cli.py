@@ -36,7 +36,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise VaeError("give either --out NEW_RUN_FOLDER or --resume RUN_FOLDER")
     download = args.download or None
     if args.resume is not None:
-        from vae_torch.train import train_torch
+        from vae_torch.train import resume_torch
 
         ignored = sorted(set(fields) - {"epochs", "device"})
         if ignored:
@@ -45,10 +45,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"--resume continues the run with its own config; drop {flags} "
                 "(only --epochs and --device may change)"
             )
-        config = TrainConfig(epochs=fields["epochs"]) if "epochs" in fields else None
         out = args.resume
-        history = train_torch(
-            config, out, args.data_dir, download, resume=True, device=fields.get("device")
+        history = resume_torch(
+            out, fields.get("epochs"), args.data_dir, download, device=fields.get("device")
         )
     else:
         config = TrainConfig(**fields)

@@ -15,3 +15,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise VaeError("--device cuda: no CUDA device is available here; use --device cpu or auto")
     return torch.device(name)
+
+
+def device_name(dev: torch.device) -> str:
+    """The device as a run or an evaluation records it: cpu, or cuda and the GPU's name."""
+    if dev.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(dev)}"
+    return str(dev)

@@ -3,13 +3,11 @@
 import time
 from pathlib import Path
 
-import torch
-
 from vae_numpy.data import load_raw, split
 from vae_numpy.runs import write_json
 from vae_torch.checkpoint import load_run
 from vae_torch.data import DeviceSplit
-from vae_torch.device import resolve_device
+from vae_torch.device import device_name, resolve_device
 from vae_torch.evaluate import bits_per_dim, dataset_elbo, iw_estimate
 
 
@@ -61,7 +59,7 @@ def evaluate_run(
         "iwae_bits_per_dim": bits_per_dim(-iw.mean, config.pixels, dims),
         "seconds_elbo": elbo_seconds,
         "seconds_iwae": iw_seconds,
-        "device": str(dev) if dev.type != "cuda" else torch.cuda.get_device_name(dev),
+        "device": device_name(dev),
         "units": "nats per example (sum over pixels and latent dimensions), mean over examples",
     }
     path = Path(run) / f"evaluation-{which}-k{k}.json"

@@ -9,7 +9,7 @@ state has to be saved. Batches are index tensors into one resident tensor.
 After every epoch: the validation ELBO and its parts (fixed view, fixed noise,
 analytic KL), one line of output, history.json, and checkpoint.pt (atomically),
 so a run killed at any moment resumes from its last finished epoch with
-``resume=RUN``; on the CPU the resumed run ends with bit-identical parameters.
+``resume_torch(RUN)``; on the CPU the resumed run ends with bit-identical parameters.
 """
 
 import contextlib
@@ -27,7 +27,7 @@ from vae_numpy.runs import epoch_line, start_run, write_history
 from vae_numpy.train import TrainingDiverged
 from vae_torch.checkpoint import CHECKPOINT, load_state, read_checkpoint, save_checkpoint
 from vae_torch.data import DeviceSplit, batch_indices
-from vae_torch.device import resolve_device
+from vae_torch.device import device_name, resolve_device
 from vae_torch.evaluate import dataset_elbo
 from vae_torch.models import VAE, build_model
 
@@ -64,23 +64,39 @@ def resume_config(run: Path, epochs: int | None) -> tuple[TrainConfig, dict]:
 
 
 def train_torch(
-    config: TrainConfig | None,
+    config: TrainConfig,
     out: Path,
     data_dir: Path | None = None,
     allow_download: bool | None = None,
     progress: bool = True,
-    resume: bool = False,
+) -> list[dict]:
+    """Train a new run into folder ``out``; returns its history."""
+    return _train(config, Path(out), None, data_dir, allow_download, progress, config.device)
+
+
+def resume_torch(
+    run: Path,
+    epochs: int | None = None,
+    data_dir: Path | None = None,
+    allow_download: bool | None = None,
+    progress: bool = True,
     device: str | None = None,
 ) -> list[dict]:
-    """Train (or with ``resume``, continue) the run in folder ``out``; returns its history.
+    """Continue the run in folder ``run`` from its checkpoint, to ``epochs`` (None: the
+    saved number); ``device`` overrides the saved one. Returns the whole history."""
+    config, state = resume_config(run, epochs)
+    return _train(config, Path(run), state, data_dir, allow_download, progress, device)
 
-    When resuming, ``config`` may only change ``epochs``; None keeps the saved one.
-    ``device`` overrides ``config.device`` (a run may resume on another device).
-    """
-    state = None
-    if resume:
-        config, state = resume_config(out, config.epochs if config else None)
-    assert config is not None
+
+def _train(
+    config: TrainConfig,
+    out: Path,
+    state: dict | None,
+    data_dir: Path | None,
+    allow_download: bool | None,
+    progress: bool,
+    device: str | None,
+) -> list[dict]:
     dev = resolve_device(device or config.device)
     dtype = getattr(torch, config.dtype)
     raw = load_raw(config.dataset, data_dir, allow_download, progress=progress)
@@ -95,9 +111,9 @@ def train_torch(
         extra = {"backend": "torch", "torch": str(torch.__version__), "device": device_name(dev)}
         start_run(out, config, extra | {"train_examples": len(train)})
     else:
-        for stray in Path(out).glob(f".{CHECKPOINT}.*.tmp"):  # left by a kill mid-write
+        for stray in out.glob(f".{CHECKPOINT}.*.tmp"):  # left by a kill mid-write
             stray.unlink()
-        load_state(model, state, config, Path(out) / CHECKPOINT)
+        load_state(model, state, config, out / CHECKPOINT)
         optimizer.load_state_dict(state["optimizer"])
         history = state["history"]
         if state["epoch"] >= config.epochs:
@@ -108,7 +124,7 @@ def train_torch(
         if progress:
             tqdm.write(f"resuming {out} after epoch {state['epoch']} of {config.epochs}")
 
-    run = Path(out)
+    run = out
     shape = model.x_shape  # (784,) or (1, 28, 28)
     val_x = val.fixed.view(-1, *shape)
     val_c = val.labels if config.conditional else None
@@ -172,12 +188,6 @@ def train_torch(
         if progress:
             tqdm.write(epoch_line(record))
     return history
-
-
-def device_name(dev: torch.device) -> str:
-    if dev.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(dev)}"
-    return str(dev)
 
 
 def diverged(loss: float, ep: int, batch: int, run: Path) -> TrainingDiverged:

@@ -205,7 +205,7 @@ def test_an_interrupted_training_says_how_to_resume(capsys, run, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(vae_torch.train, "train_torch", interrupted)
+    monkeypatch.setattr(vae_torch.train, "resume_torch", interrupted)
     code, _, err = cli(capsys, "train", "--resume", run, "--epochs", "5")
     assert code == 130
     hint = f"the last finished epoch is kept: continue with vae train --resume {run}"

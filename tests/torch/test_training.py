@@ -16,7 +16,7 @@ from vae_torch.checkpoint import CHECKPOINT, load_run, read_checkpoint
 from vae_torch.data import DeviceSplit
 from vae_torch.evaluate import dataset_elbo
 from vae_torch.models import VAE
-from vae_torch.train import init_model, train_torch
+from vae_torch.train import init_model, resume_torch, train_torch
 
 SMALL = dict(
     dataset="mnist-5k",
@@ -105,7 +105,7 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
 
     stray = tmp_path / "resumed" / f".{CHECKPOINT}.x1y2.tmp"
     stray.write_bytes(b"PK half a checkpoint, from a kill mid-write")
-    resumed = train_torch(None, tmp_path / "resumed", progress=False, resume=True)
+    resumed = resume_torch(tmp_path / "resumed", progress=False)
     assert not stray.exists()
 
     assert without_times(resumed) == without_times(straight)
@@ -124,8 +124,8 @@ def test_resume_extends_a_finished_run_and_refuses_to_redo_it(tmp_path):
     config = TrainConfig(**SMALL | {"epochs": 1})
     train_torch(config, tmp_path / "run", progress=False)
     with pytest.raises(VaeError, match="has finished all 1 epochs; give --epochs"):
-        train_torch(None, tmp_path / "run", progress=False, resume=True)
-    history = train_torch(TrainConfig(epochs=2), tmp_path / "run", progress=False, resume=True)
+        resume_torch(tmp_path / "run", progress=False)
+    history = resume_torch(tmp_path / "run", epochs=2, progress=False)
     assert [r["epoch"] for r in history] == [1, 2]
     straight = train_torch(TrainConfig(**SMALL), tmp_path / "straight", progress=False)
     assert without_times(history) == without_times(straight)

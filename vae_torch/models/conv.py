@@ -95,15 +95,14 @@ class ConvDecoder(nn.Module):
         deconvs = []
         for i in reversed(range(len(config.strides))):
             s, k = config.strides[i], KERNEL[config.strides[i]]
-            (c_in, *size_in), (c_out, *size_out) = shapes[i + 1], shapes[i]
-            # a transposed convolution maps n to (n − 1) s − 2 + k; pad up to the target
-            sizes = zip(size_in, size_out, strict=True)
-            padding = tuple(t - ((n - 1) * s - 2 + k) for n, t in sizes)
+            deconv = nn.ConvTranspose2d(shapes[i + 1][0], shapes[i][0], k, stride=s, padding=1)
+            with torch.no_grad():  # the size it gives unpadded, read off the layer
+                size = deconv(torch.zeros(1, *shapes[i + 1])).shape[2:]
+            padding = tuple(t - n for n, t in zip(size, shapes[i][1:], strict=True))
             if not all(0 <= p < s for p in padding):  # cannot happen with KERNEL's sizes
                 raise VaeError(f"cannot invert convolution {i}: {shapes[i]} -> {shapes[i + 1]}")
-            deconvs.append(
-                nn.ConvTranspose2d(c_in, c_out, k, stride=s, padding=1, output_padding=padding)
-            )
+            deconv.output_padding = padding
+            deconvs.append(deconv)
         self.deconvs = nn.ModuleList(deconvs)
         self.activation = ACTIVATIONS[config.activation]
 
