@@ -116,6 +116,11 @@ def load_run(run: Path, device: torch.device | str = "cpu") -> LoadedRun:
         history_path = run / "history.json"
         history = json.loads(history_path.read_text()) if history_path.is_file() else []
         return LoadedRun(model.to(device), config, history, "numpy")
+    if not (run / CHECKPOINT).is_file():
+        raise VaeError(
+            f"{run} has no {CHECKPOINT}: no epoch of this run has finished; train it first "
+            f"(vae train --out {run}, or --resume {run} if it was interrupted)"
+        )
     state = read_checkpoint(run / CHECKPOINT, device)
     config = TrainConfig(**state["config"])
     model = build_model(config, state["architecture"]["n_classes"])

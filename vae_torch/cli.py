@@ -76,6 +76,83 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(args: argparse.Namespace) -> int:
+    from vae_torch.figures import make_figures
+
+    only = [name.strip() for name in args.only.split(",")] if args.only else None
+    report = make_figures(
+        args.run_dir,
+        args.out,
+        only,
+        args.device,
+        args.seed,
+        args.data_dir,
+        args.download or None,
+        probabilities=args.quantiles,
+    )
+    for name, files in report["figures"].items():
+        print(f"{name:16} {', '.join(files)}")
+    for name, why in report["skipped"].items():
+        print(f"{name:16} skipped: {why}")
+    print(
+        f"test ELBO {report['test_elbo']:.2f} = E_q[log p(x|z)] {report['test_log_px_given_z']:.2f}"
+        f" - KL {report['test_kl']:.2f} nats per image; test reconstruction loss "
+        f"{report['test_reconstruction_loss']:.2f}"
+    )
+    print(f"written: {report['path']}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from vae_torch.figures import write_samples
+
+    files = write_samples(
+        args.run_dir, args.n, args.rows, args.label, args.seed, args.out, args.device
+    )
+    print("written: " + ", ".join(map(str, files)))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from vae_torch.compare import compare_runs
+
+    record = compare_runs(
+        args.runs,
+        args.k,
+        args.out,
+        args.device,
+        args.seed,
+        not args.fresh,
+        args.data_dir,
+        args.download or None,
+    )
+    print(record["table"])
+    print("written: " + ", ".join(record["files"]))
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    from vae_torch.experiments import RECIPES, describe, run_experiment
+
+    if args.list or args.name is None:
+        print("\n\n".join(describe(recipe) for recipe in RECIPES.values()))
+        return 0
+    record = run_experiment(
+        args.name, args.out, args.epochs, args.device, args.data_dir, args.download or None
+    )
+    for name, run in record["runs"].items():
+        test = run["test"]
+        print(
+            f"{name}: {run['status']}; test ELBO {test['elbo']:.2f} "
+            f"(E_q[log p(x|z)] {test['log_px_given_z']:.2f}, KL {test['kl']:.2f}), "
+            f"IWAE k={test['iwae_k']} {test['iwae']:.2f} ± {test['iwae_standard_error']:.2f}"
+        )
+    if "comparison" in record:
+        print(record["comparison"]["table"])
+    print(f"written: {record['path']}")
+    return 0
+
+
 TRAIN_FLAGS = {
     "backend": (str, "torch (default) or numpy (hand-written backprop, MLP only)"),
     "model": (str, "mlp, conv, cvae (conditional MLP) or conv-cvae (conditional conv)"),
@@ -114,6 +191,17 @@ def int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected integers separated by commas, like 400,200 (or none); got {text!r}"
         ) from None
+
+
+def probability_pair(text: str) -> tuple[float, float]:
+    """'0.05,0.95' -> (0.05, 0.95); the range itself is checked by the figures."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected two probabilities separated by a comma, like 0.05,0.95; got {text!r}"
+        ) from None
+    return low, high
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +270,103 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", type=Path, help="a folder that holds the dataset's files")
     evaluate.add_argument("--download", action="store_true", help="allow a verified download")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    def run_argument(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "run_dir", type=Path, metavar="RUN", help="a run folder written by vae train"
+        )
+
+    def data_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        p.add_argument("--data-dir", type=Path, help="a folder that holds the dataset's files")
+        p.add_argument("--download", action="store_true", help="allow a verified download")
+
+    figures = sub.add_parser(
+        "figures",
+        help="every figure the course asks for, from a trained run (PNG and SVG)",
+        description="Draw the figures of a run into RUN/figures: ELBO, reconstruction and KL "
+        "curves; test reconstructions; prior samples; interpolations; hist2d of the two latent "
+        "dimensions of highest variance; traversals; the class grid of a conditional model. "
+        "Writes figures.json with the numbers behind them.",
+    )
+    run_argument(figures)
+    figures.add_argument("--out", type=Path, help="folder for the figures (default RUN/figures)")
+    figures.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated figure names, e.g. samples,latent-hist2d (default: all that "
+        "apply); elbo-curves, loss-terms, reconstructions, samples, interpolations, "
+        "latent-hist2d, traversals-1d, traversal-2d, class-grid",
+    )
+    figures.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    figures.add_argument(
+        "--quantiles",
+        type=probability_pair,
+        default=(0.05, 0.95),
+        metavar="LOW,HIGH",
+        help="traversals decode norm.ppf at 7 probabilities from LOW to HIGH (default 0.05,0.95)",
+    )
+    data_arguments(figures)
+    figures.set_defaults(run=cmd_figures)
+
+    sample = sub.add_parser(
+        "sample",
+        help="a grid of images decoded from z ~ N(0, I)",
+        description="Decode n draws z ~ N(0, I) (the means E[x|z]) into a grid of images.",
+    )
+    run_argument(sample)
+    sample.add_argument("--n", type=int, default=10, help="number of images (default 10)")
+    sample.add_argument("--rows", type=int, default=2, help="rows of the grid (default 2)")
+    sample.add_argument(
+        "--label", type=int, help="conditional models: the class (default: each in turn)"
+    )
+    sample.add_argument("--seed", type=int, default=0, help="seed of z (default 0)")
+    sample.add_argument(
+        "--out",
+        type=Path,
+        help="file name without extension (default RUN/figures/samples-nN-seedS); "
+        ".png and .svg are written",
+    )
+    sample.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    sample.set_defaults(run=cmd_sample)
+
+    compare = sub.add_parser(
+        "compare",
+        help="runs side by side: parameters, test ELBO, IWAE, training time, samples",
+        description="Compare runs trained on the same data and likelihood: parameter counts of "
+        "encoder and decoder, test ELBO and its parts, the importance-weighted estimate of "
+        "log p(x), training time; a Markdown table, JSON and one figure of samples.",
+    )
+    compare.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run folders")
+    compare.add_argument(
+        "--k", type=int, default=1000, help="importance samples per image (default 1000)"
+    )
+    compare.add_argument(
+        "--out", type=Path, help="folder for the table and figure (default: beside the first run)"
+    )
+    compare.add_argument("--seed", type=int, default=0, help="seed of the samples' z")
+    compare.add_argument(
+        "--fresh",
+        action="store_true",
+        help="evaluate again even where the run folder holds an evaluation with this k",
+    )
+    data_arguments(compare)
+    compare.set_defaults(run=cmd_compare)
+
+    experiment = sub.add_parser(
+        "experiment",
+        help="run one of the course's experiments: train, evaluate, draw (see --list)",
+        description="Train the runs of a recipe (or continue them), evaluate them, draw their "
+        "figures and write OUT/NAME/metrics.json.",
+    )
+    experiment.add_argument("name", nargs="?", help="the experiment; --list shows them")
+    experiment.add_argument("--list", action="store_true", help="list the experiments")
+    experiment.add_argument(
+        "--out", type=Path, default=Path("runs/experiments"), help="default runs/experiments"
+    )
+    experiment.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    data_arguments(experiment)
+    experiment.set_defaults(run=cmd_experiment)
     return parser
 
 

@@ -7,8 +7,12 @@ and dequantization are drawn on the device from a ``torch.Generator``. A batch i
 ``x[idx]`` for a tensor of indices: no DataLoader, no per-item Python.
 """
 
+from pathlib import Path
+
 import torch
 
+from vae_numpy.config import TrainConfig
+from vae_numpy.data import load_raw, split
 from vae_numpy.data import pixels as np_pixels
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.data.splits import Split
@@ -24,11 +28,13 @@ class DeviceSplit:
         seed: int,
         device: torch.device,
         dtype: torch.dtype = torch.float32,
+        classes: tuple[str, ...] = (),
     ):
         flat = split.images.reshape(len(split), -1)
         np_dtype = torch.empty((), dtype=dtype).numpy().dtype
         self.pixels = Pixels(pixels)
         self.dtype = dtype
+        self.classes = classes  # names of the labels, where known
         self.uint8 = torch.from_numpy(flat).to(device)  # (N, 784)
         self.labels = torch.from_numpy(split.labels).to(device)  # (N,)
         self.fixed = torch.from_numpy(np_pixels.fixed(flat, self.pixels, seed, np_dtype)).to(
@@ -64,3 +70,20 @@ def batch_indices(
     else:
         order = torch.randperm(n, generator=generator, device=generator.device).to(device)
     return order.split(batch_size)
+
+
+def run_split(
+    config: TrainConfig,
+    which: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    data_dir: Path | None = None,
+    allow_download: bool | None = None,
+    progress: bool = True,
+) -> DeviceSplit:
+    """The ``which`` split ("train", "val" or "test") of a run's data, as the run saw it:
+    same dataset, validation split, limit and pixel view."""
+    raw = load_raw(config.dataset, data_dir, allow_download, progress=progress)
+    splits = split(raw, config.n_val, config.seed, config.limit)
+    data = getattr(splits, which)
+    return DeviceSplit(data, config.pixels, config.seed, device, dtype, raw.classes)

@@ -3,10 +3,9 @@
 import time
 from pathlib import Path
 
-from vae_numpy.data import load_raw, split
 from vae_numpy.runs import write_json
 from vae_torch.checkpoint import load_run
-from vae_torch.data import DeviceSplit
+from vae_torch.data import run_split
 from vae_torch.device import device_name, resolve_device
 from vae_torch.evaluate import bits_per_dim, dataset_elbo, iw_estimate
 
@@ -24,9 +23,7 @@ def evaluate_run(
     dev = resolve_device(device)
     loaded = load_run(run, dev)
     model, config = loaded.model.eval(), loaded.config
-    raw = load_raw(config.dataset, data_dir, allow_download, progress=progress)
-    splits = split(raw, config.n_val, config.seed, config.limit)
-    data = DeviceSplit(getattr(splits, which), config.pixels, config.seed, dev, model.dtype)
+    data = run_split(config, which, dev, model.dtype, data_dir, allow_download, progress)
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
     dims = x[0].numel()

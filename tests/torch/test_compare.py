@@ -1,0 +1,173 @@
+"""``vae compare`` and ``vae experiment``: the table's numbers are the models' own, and
+each recipe is a valid, runnable config whose figures apply to its runs."""
+
+import json
+import re
+
+import pytest
+
+from vae_numpy.config import TrainConfig
+from vae_numpy.errors import VaeError
+from vae_torch.checkpoint import load_run
+from vae_torch.cli import main
+from vae_torch.compare import compare_runs, parameter_counts
+from vae_torch.experiments import RECIPES, configs, digits_dataset, run_experiment
+from vae_torch.figures import why_not
+from vae_torch.models import build_model
+from vae_torch.train import train_torch
+
+TINY = dict(dataset="mnist-5k", latent_dim=2, epochs=1, limit=200, n_val=100, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """A baseline (no hidden layer) and a deeper MLP with the same latent size."""
+    root = tmp_path_factory.mktemp("compare")
+    for name, hidden in (("baseline", ()), ("deep", (16, 8))):
+        train_torch(TrainConfig(**TINY, hidden=hidden), root / name, progress=False)
+    return root / "baseline", root / "deep"
+
+
+@pytest.mark.slow
+def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
+    code = main(["compare", *map(str, pair), "--k", "5", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    record = json.loads((tmp_path / "comparison.json").read_text())
+    for row, run in zip(record["runs"], pair, strict=True):
+        model = load_run(run).model
+        p = row["parameters"]
+        assert p["total"] == sum(p.numel() for p in model.parameters())
+        assert p["encoder"] == sum(p.numel() for p in model.encoder.parameters())
+        assert p["encoder"] + p["decoder"] == p["total"]
+        assert f"| {p['total']:,} |" in out  # the printed table has the same numbers
+        evaluation = json.loads((run / "evaluation-test-k5.json").read_text())
+        assert row["iwae"] == evaluation["iwae"] and row["test_elbo"] == evaluation["elbo"]
+        history = json.loads((run / "history.json").read_text())
+        assert row["train_seconds"] == pytest.approx(sum(r["train_seconds"] for r in history))
+    # the baseline by hand: 784 -> (μ, log σ²) of 2, and 2 -> 784
+    assert record["runs"][0]["parameters"] == {
+        "encoder": 2 * (784 * 2 + 2),
+        "decoder": 2 * 784 + 784,
+        "total": 2 * (784 * 2 + 2) + 2 * 784 + 784,
+    }
+    table = (tmp_path / "comparison.md").read_text()
+    assert table.count("\n| ") == 3  # the header and one row per run
+    assert (tmp_path / "comparison.png").stat().st_size > 0
+    assert (tmp_path / "comparison.svg").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_a_second_comparison_reuses_the_evaluations(pair, tmp_path):
+    first = compare_runs(list(pair), k=3, out=tmp_path / "a", progress=False)
+    again = compare_runs(list(pair), k=3, out=tmp_path / "b", progress=False)
+    assert not any(r["evaluation_reused"] for r in first["runs"])
+    assert all(r["evaluation_reused"] for r in again["runs"])
+    assert [r["iwae"] for r in first["runs"]] == [r["iwae"] for r in again["runs"]]
+
+
+def test_parameter_counts_of_a_conditional_conv_model():
+    config = TrainConfig(model="conv-cvae", channels=(4,), strides=(2,), hidden=(8,))
+    model = build_model(config)
+    p = parameter_counts(model)
+    assert p["total"] == sum(q.numel() for q in model.parameters())
+    assert p["encoder"] + p["decoder"] == p["total"]
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        ({"likelihood": "gaussian"}, "pixels .*, likelihood 'bernoulli' vs 'gaussian'"),
+        ({"dataset": "fashion-mnist"}, "dataset 'mnist-5k' vs 'fashion-mnist'"),
+        ({"pixels": "static-binary"}, "pixels 'dynamic-binary' vs 'static-binary'"),
+    ],
+)
+def test_runs_on_different_data_or_likelihoods_are_not_compared(pair, tmp_path, other, message):
+    fields = {**TINY, "hidden": (4,), **other}
+    if fields["dataset"] == "fashion-mnist":
+        fields["limit"] = 50
+    train_torch(TrainConfig(**fields), tmp_path / "other", progress=False)
+    with pytest.raises(VaeError, match=rf"not comparable \({message}\)"):
+        compare_runs([pair[0], tmp_path / "other"], k=2, out=tmp_path / "c")
+
+
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [(["{a}"], "at least two run folders"), (["{a}", "{a}"], "a run is named twice")],
+)
+def test_compare_needs_two_different_runs(capsys, pair, runs, message):
+    code = main(["compare", *(r.format(a=pair[0]) for r in runs)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+# -- experiments ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_every_recipe_is_a_valid_config_whose_figures_apply(name):
+    recipe = RECIPES[name]
+    for dataset in recipe.epochs:
+        for config in configs(recipe, dataset).values():
+            assert config.dataset == dataset and config.epochs == recipe.epochs[dataset]
+            model = build_model(config)
+            for figure in recipe.figures:
+                assert why_not(figure, model, [{}]) is None, (name, figure)
+    if recipe.compare:
+        latents = {c.latent_dim for c in configs(recipe, next(iter(recipe.epochs))).values()}
+        assert len(latents) == 1  # a comparison holds the latent size fixed
+
+
+def test_the_experiment_list_shows_every_recipe_with_its_flags(capsys):
+    assert main(["experiment", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name, recipe in RECIPES.items():
+        assert f"{name} (seed {recipe.seeds})" in out
+    assert "--likelihood gaussian --sigma 0.1 --pixels dequantized" in out
+    assert "--hidden none" in out and "--hidden 512,256" in out
+
+
+def test_digits_are_full_mnist_when_its_files_are_there(tmp_path):
+    from vae_numpy.data.catalog import MNIST
+
+    assert digits_dataset(tmp_path) == "mnist-5k"
+    for remote in MNIST.files.values():
+        (tmp_path / remote.name).write_bytes(b"")  # present (verified only when read)
+    assert digits_dataset(tmp_path) == "mnist"
+
+
+@pytest.mark.slow
+def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
+    capsys, tmp_path, monkeypatch
+):
+    # the conditional recipe, 1 epoch on a slice of the digits
+    monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "limit", 300)  # restored after
+    monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "channels", (4, 8))
+    record = run_experiment("conditional", tmp_path, epochs=1, device="cpu", progress=False)
+    run = record["runs"]["conv-cvae"]
+    assert run["status"] == "trained"
+    assert set(run["figures"]) == set(RECIPES["conditional"].figures)
+    saved = json.loads((tmp_path / "conditional" / "metrics.json").read_text())
+    assert saved["runs"]["conv-cvae"]["test"]["iwae_k"] == RECIPES["conditional"].k
+    assert saved["dataset"] == "mnist-5k"
+    # again with more epochs: it continues the run rather than starting over
+    again = run_experiment("conditional", tmp_path, epochs=2, device="cpu", progress=False)
+    assert again["runs"]["conv-cvae"]["status"] == "resumed after epoch 1"
+    assert again["runs"]["conv-cvae"]["last_epoch"]["epoch"] == 2
+    # a folder that holds another config is not touched
+    monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "latent_dim", 3)
+    with pytest.raises(VaeError, match="holds a run of another config"):
+        run_experiment("conditional", tmp_path, epochs=2, device="cpu", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["experiment", "nonesuch"], "no experiment named 'nonesuch'; the experiments: gaussian"),
+        (["experiment", "conditional", "--epochs", "0"], "--epochs must be at least 1"),
+    ],
+)
+def test_bad_experiment_requests_get_one_line(capsys, argv, message):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and re.search(message, err) and err.count("\n") == 1, err

