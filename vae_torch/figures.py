@@ -264,7 +264,7 @@ def traversal_2d(
         else f"2 of {latent_dim} dimensions, the rest 0"
     )
     fig.suptitle(
-        f"E[x|z] over norm.ppf(p) x norm.ppf(p), {probability_range(values)}: {what}{note}",
+        f"E[x|z] over norm.ppf(p) x norm.ppf(p), {probability_range(values)}:\n{what}{note}",
         fontsize=10,
     )
     return fig
