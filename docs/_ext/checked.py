@@ -1,0 +1,108 @@
+"""Sphinx extension: equations that elbo_math has verified, and numbers from measured runs.
+
+``{equation}`` directive, one argument, the identifier of an elbo_math check::
+
+    ```{equation} kl.std_normal
+    ```
+
+renders the check's own LaTeX (the statement sympy verified, not a copy typed into
+the notes), tagged with its equation number, with an anchor ``eq-kl-std_normal`` and
+a line naming the check. The check runs when the page is built: an identifier that
+does not exist, or a check that does not pass, stops the build with an error. An
+erratum check renders the course's wrong formula beside the corrected one.
+
+``{metric}`` role: ``{metric}`conv-fashion:runs.latent-20.test.elbo``` is the number
+at that key path of docs/figures/conv-fashion/metrics.json (written by
+``docs/regenerate_figures.py``), formatted to 2 decimals (integers with thousands
+separators), so every measured number the notes quote comes from the run's file.
+"""
+
+import json
+from functools import cache
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
+
+
+@cache
+def verified(check_id: str):
+    """(check, result) for an elbo_math check, computed once per build."""
+    from elbo_math import get_check
+
+    check = get_check(check_id)  # KeyError names the known checks
+    return check, check.verify()
+
+
+def tag(equation: str) -> str:
+    """'(3.3), (3.4)' -> '3.3, 3.4'."""
+    return ", ".join(part.strip(" ()") for part in equation.split(","))
+
+
+class Equation(SphinxDirective):
+    required_arguments = 1
+    has_content = False
+
+    def run(self):
+        check_id = self.arguments[0]
+        try:
+            check, result = verified(check_id)
+        except KeyError as err:
+            raise self.error(f"equation cites a check that does not exist: {err.args[0]}") from None
+        if not result.passed:
+            raise self.error(f"elbo_math check {check_id} does not pass: {result.detail}")
+        anchor = "eq-" + check_id.replace(".", "-")
+        target = nodes.target("", "", ids=[anchor])
+        latex = check.latex
+        if check.kind == "erratum":
+            latex = (
+                r"\begin{aligned}&\text{course: }" + check.wrong_latex + r"\quad\text{(wrong)}"
+                r"\\&\text{correct: }" + check.latex + r"\end{aligned}"
+            )
+        math = nodes.math_block(latex, latex, nowrap=False, number=None, docname=self.env.docname)
+        math["latex"] = latex + rf"\tag{{{tag(check.equation)}}}"
+        math.children = [nodes.Text(math["latex"])]
+        status = "refuted" if check.kind == "erratum" else "verified"
+        note = nodes.paragraph(classes=["checked-equation"])
+        note += nodes.Text(f"({tag(check.equation)}) {status} by elbo_math: ")
+        note += nodes.literal(check_id, check_id)
+        note += nodes.Text(f" — {check.title}")
+        self.env.note_dependency(__file__)
+        return [target, math, note]
+
+
+@cache
+def metrics(experiment: str) -> dict:
+    return json.loads((FIGURES / experiment / "metrics.json").read_text())
+
+
+class Metric(SphinxRole):
+    def run(self):
+        experiment, _, path = self.text.partition(":")
+        try:
+            value = metrics(experiment)
+            for key in path.split("."):
+                value = value[int(key)] if isinstance(value, list) else value[key]
+        except (FileNotFoundError, KeyError, IndexError, ValueError) as err:
+            msg = self.inliner.reporter.error(
+                f"metric {self.text!r}: not found in docs/figures/{experiment}/metrics.json "
+                f"({type(err).__name__}: {err}); run docs/regenerate_figures.py",
+                line=self.lineno,
+            )
+            return [], [msg]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            text = str(value)
+        elif isinstance(value, int):
+            text = f"{value:,}"
+        else:
+            text = f"{value:.2f}"
+        return [nodes.inline(text, text.replace("-", "−"), classes=["metric"])], []
+
+
+def setup(app):
+    app.add_directive("equation", Equation)
+    app.add_role("metric", Metric())
+    app.add_css_file("checked.css")
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,47 @@
+"""Regenerate the figures and numbers of the lecture notes from the package's experiments.
+
+    .venv/bin/python docs/regenerate_figures.py [--runs runs/docs] [--device cpu]
+
+runs every recipe of ``vae experiment`` (see ``vae experiment --list``) into RUNS,
+reusing runs that are already trained, then copies each run's PNG figures and the
+experiment's metrics.json (configs, test ELBO, IWAE, the numbers behind the figures)
+into docs/figures/NAME/. The notes cite those files: every figure is the package's
+own output, and every measured number they quote is read from metrics.json at build
+time by the ``{metric}`` role. A test holds metrics.json to the current recipes, so a
+changed recipe fails until the figures are regenerated.
+"""
+
+import argparse
+import shutil
+from pathlib import Path
+
+from vae_numpy.runs import write_json
+from vae_torch.experiments import RECIPES, run_experiment
+
+DOCS = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs/docs"))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--only", nargs="*", default=list(RECIPES), help="experiments")
+    args = parser.parse_args()
+    for name in args.only:
+        record = run_experiment(name, args.runs, device=args.device)
+        target = DOCS / "figures" / name
+        shutil.rmtree(target, ignore_errors=True)
+        for run, result in record["runs"].items():
+            for files in result["figures"].values():
+                png = Path(next(f for f in files if f.endswith(".png")))
+                (target / run).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(png, target / run / png.name)
+        if "comparison" in record:
+            png = next(f for f in record["comparison"]["files"] if f.endswith(".png"))
+            shutil.copyfile(png, target / "comparison.png")
+        write_json(target / "metrics.json", {k: v for k, v in record.items() if k != "path"})
+        print(f"{name}: {target}")
+
+
+if __name__ == "__main__":
+    main()
