@@ -229,6 +229,7 @@ def run_experiment(
             run, recipe.k, "test", device, data_dir, allow_download, progress
         )
         history = json.loads((run / "history.json").read_text())
+        environment = json.loads((run / "config.json").read_text())["environment"]
         figures = make_figures(
             run,
             only=list(recipe.figures),
@@ -255,6 +256,9 @@ def run_experiment(
                     "iwae_bits_per_dim",
                 )
             },
+            "parameters": evaluation["parameters"],
+            "train_examples": environment.get("train_examples"),
+            "test_examples": evaluation["examples"],
             "test_reconstruction_loss": figures["test_reconstruction_loss"],
             "figures": figures["figures"],
             "latent": {
@@ -266,6 +270,8 @@ def run_experiment(
     if recipe.compare:
         runs = [folder / run_name for run_name in recipe.runs]
         comparison = compare_runs(runs, recipe.k, folder / "comparison", device, progress=progress)
-        record["comparison"] = {"table": comparison["table"], "files": comparison["files"]}
+        record["comparison"] = {
+            key: comparison[key] for key in ("table", "files", "runs", "test_examples")
+        }
     write_json(folder / "metrics.json", record)
     return record | {"path": str(folder / "metrics.json")}

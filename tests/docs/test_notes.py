@@ -1,0 +1,134 @@
+"""The lecture notes' contract: every numbered equation is an elbo_math check that
+passes, every figure and measured number comes from the package's current recipes,
+every chapter ends with a summary and exercises. (Their code blocks run through
+docs/conftest.py; the built site is tested in a browser by test_site.py.)"""
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from elbo_math import get_check
+from vae_numpy.config import TrainConfig
+from vae_torch.experiments import RECIPES, configs
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+CHAPTERS = sorted(DOCS.glob("[0-9][0-9]-*.md"))
+EQUATION = re.compile(r"^```\{equation\}\s+(\S+)\s*$", re.MULTILINE)
+FENCE = re.compile(r"^(`{3,}|~{3,})(\S*)", re.MULTILINE)
+
+
+def cited() -> dict[str, list[str]]:
+    return {p.name: EQUATION.findall(p.read_text()) for p in CHAPTERS}
+
+
+def test_there_are_eleven_chapters_in_the_table_of_contents():
+    index = (DOCS / "index.md").read_text()
+    assert len(CHAPTERS) == 11
+    for chapter in CHAPTERS:
+        assert f"\n{chapter.stem}\n" in index, chapter.name
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_a_chapter_ends_with_a_summary_and_exercises(chapter):
+    headings = re.findall(r"^## (.+)$", chapter.read_text(), re.MULTILINE)
+    assert headings[-2:] == ["Summary", "Exercises"], headings
+
+
+def test_every_cited_check_exists_and_passes():
+    ids = sorted({check for checks in cited().values() for check in checks})
+    assert len(ids) >= 30  # the notes cite most of elbo_math
+    for check_id in ids:
+        result = get_check(check_id).verify()  # KeyError if it does not exist
+        assert result.passed, (check_id, result.detail)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_no_equation_is_numbered_without_its_check(chapter):
+    text = chapter.read_text()
+    assert r"\tag" not in text, "number equations with ```{equation} CHECK_ID```"
+    assert not re.search(r"^```\{math\}", text, re.MULTILINE), "use {equation} or $$ $$"
+    assert not re.search(r"^:label:", text, re.MULTILINE)
+    assert not re.search(r"\$\$\s*\([\w-]+\)\s*$", text, re.MULTILINE), "a labelled $$ block"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_code_is_python_that_runs_or_a_named_shell_command(chapter):
+    languages = {lang for _, lang in FENCE.findall(chapter.read_text())}
+    directives = {lang for lang in languages if lang.startswith("{")}
+    code_directives = {"{code-block}", "{code}", "{sourcecode}", "{code-cell}", "{math}"}
+    assert languages - directives <= {"python", "bash", "text", ""}, languages
+    assert not directives & code_directives, "write code as ```python (it runs) or ```bash"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_the_notes_show_exists(chapter):
+    for target in re.findall(
+        r"!\[[^\]]*\]\(([^)]+)\)|```\{(?:figure|image)\}\s+(\S+)", chapter.read_text()
+    ):
+        path = next(t for t in target if t)
+        assert (DOCS / path).is_file(), f"{chapter.name} shows {path}, which is not there"
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_the_figures_come_from_the_current_recipes(name):
+    record = json.loads((DOCS / "figures" / name / "metrics.json").read_text())
+    runs = record["runs"]
+    current = configs(RECIPES[name], record["dataset"])
+    assert set(runs) == set(current), "regenerate: python docs/regenerate_figures.py"
+    for run, config in current.items():
+        saved = TrainConfig(**runs[run]["config"])
+        assert dataclasses.replace(saved, device="auto") == config, (
+            f"docs/figures/{name}/{run} was made by another config; "
+            "regenerate: python docs/regenerate_figures.py"
+        )
+        for figure in RECIPES[name].figures:
+            assert (DOCS / "figures" / name / run / f"{figure}.png").is_file(), figure
+
+
+# -- the {equation} directive refuses what it cannot verify -----------------------------
+
+
+def build(tmp_path, page: str, conf: str = "") -> subprocess.CompletedProcess:
+    """sphinx-build -W of a one-page project using the notes' extension."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'checked']\n" + conf
+    )
+    (src / "index.md").write_text(page)
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", src, tmp_path / "out"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_an_equation_renders_its_checks_latex_and_names_it(tmp_path):
+    done = build(tmp_path, "# T\n\n```{equation} kl.std_normal\n```\n")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert 'id="eq-kl-std_normal"' in html
+    assert r"\tag{4.5}" in html and "verified by elbo_math" in html
+
+
+def test_an_equation_citing_a_missing_check_stops_the_build(tmp_path):
+    done = build(tmp_path, "# T\n\n```{equation} kl.nope\n```\n")
+    assert done.returncode != 0
+    assert "cites a check that does not exist: no check 'kl.nope'" in done.stderr
+
+
+def test_an_equation_whose_check_fails_stops_the_build(tmp_path):
+    # the check is replaced, inside the build, by one whose verification fails
+    conf = (
+        "import dataclasses, elbo_math.registry as r\n"
+        "from elbo_math.check import CheckResult\n"
+        "bad = dataclasses.replace(r.get_check('kl.std_normal'),\n"
+        "                          run=lambda: CheckResult(False, 'residual 1/2'))\n"
+        "r._BY_ID['kl.std_normal'] = bad\n"
+    )
+    done = build(tmp_path, "# T\n\n```{equation} kl.std_normal\n```\n", conf)
+    assert done.returncode != 0
+    assert "elbo_math check kl.std_normal does not pass: residual 1/2" in done.stderr
