@@ -47,6 +47,13 @@ def test_bad_images_and_labels_are_named(model, x, c, message):
         vae.encode(x, c)
 
 
+@pytest.mark.parametrize("model", ["mlp", "conv"])
+def test_an_empty_batch_encodes_to_empty_codes(model):
+    vae = build_model(TrainConfig(model=model))
+    mu, log_var = vae.encode(torch.empty(0, *vae.x_shape))
+    assert mu.shape == log_var.shape == (0, vae.latent_dim)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -130,7 +130,7 @@ class VAE(nn.Module):
             )
         if not torch.isfinite(x).all():
             raise VaeError("the images contain NaN or infinite values")
-        if self.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
+        if self.likelihood == "bernoulli" and x.numel() and (x.min() < 0 or x.max() > 1):
             raise VaeError(
                 "the Bernoulli likelihood needs pixels in [0, 1]; "
                 f"got values from {x.min().item():g} to {x.max().item():g} (divide by 255?)"
