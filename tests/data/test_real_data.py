@@ -43,3 +43,21 @@ def test_mnist_5k_has_500_digits_a_class_split_stratified():
     np.testing.assert_array_equal(np.bincount(raw.train_labels), [400] * 10)
     np.testing.assert_array_equal(np.bincount(raw.test_labels), [100] * 10)
     assert raw.train_images.max() == 255
+
+
+def test_a_limit_keeps_a_random_subset_of_every_class():
+    # mnist-5k's training file is sorted by class: the first 300 would all be zeros
+    from vae_numpy.data.splits import split
+
+    raw = load_raw("mnist-5k", progress=False)
+    splits = split(raw, None, seed=0, limit=300)
+    assert len(splits.train) == 300
+    counts = np.bincount(splits.train.labels, minlength=10)
+    assert counts.min() >= 15, counts  # 30 a class expected; binomial sd about 5
+    again = split(raw, None, seed=0, limit=300)
+    np.testing.assert_array_equal(again.train.images, splits.train.images)
+    whole = split(raw, None, seed=0)
+    assert len(whole.val) == len(splits.val)  # the limit leaves validation whole
+    # the subset is drawn from the training part only, never from validation
+    train_rows = {row.tobytes() for row in whole.train.images}
+    assert all(row.tobytes() in train_rows for row in splits.train.images)

@@ -41,15 +41,18 @@ def validation_indices(n: int, n_val: int, seed: int) -> tuple[np.ndarray, np.nd
 def split(raw: RawDataset, n_val: int | None, seed: int, limit: int | None = None) -> Splits:
     """Official test set; ``n_val`` training examples (default a sixth) held out for validation.
 
-    ``limit`` keeps only the first ``limit`` examples of the training split (after the
-    validation set is removed), for quick experiments; validation and test stay whole.
+    ``limit`` keeps a seeded random subset of ``limit`` examples of the training split
+    (after the validation set is removed), for quick experiments: random, not the first
+    ones, because a file may be sorted by class (mnist-5k is). Validation and test stay
+    whole.
     """
     n = len(raw.train_labels)
     train, val = validation_indices(n, n // 6 if n_val is None else n_val, seed)
     if limit is not None:
         if limit < 1:
             raise DataError(f"--limit must be a positive number of examples, got {limit}")
-        train = train[:limit]
+        subset = np.random.default_rng([seed, limit]).permutation(len(train))[:limit]
+        train = train[np.sort(subset)]
     return Splits(
         train=Split(raw.train_images[train], raw.train_labels[train]),
         val=Split(raw.train_images[val], raw.train_labels[val]),
