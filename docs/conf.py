@@ -30,7 +30,6 @@ KATEX_STATIC = Path(os.environ.get("KATEX_STATIC", ROOT / ".venv" / "katex" / "s
 if not (KATEX_STATIC / "katex.min.css").is_file():
     raise RuntimeError(f"KaTeX's stylesheet is not in {KATEX_STATIC}: build with bash .ci/docs")
 katex_css_path = "katex.min.css"
-katex_options = r"macros: {'\\E': '\\mathbb{E}', '\\KL': '\\mathrm{KL}'}"
 
 html_theme = "sphinx_book_theme"
 html_title = "VAEs from first principles"

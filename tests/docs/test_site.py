@@ -93,6 +93,8 @@ def test_a_chapter_typesets_its_equations_and_loads_its_figures(page, site, chap
     page.evaluate("document.fonts.ready")
     assert page.locator(".katex").count() > 0, "no typeset math"
     assert page.locator(".katex-error").count() == 0, "KaTeX could not parse a formula"
+    # an unknown macro is drawn in KaTeX's error colour rather than raising
+    assert page.locator("[style*='#cc0000']").count() == 0, "KaTeX drew an unknown command"
     assert page.evaluate("document.fonts.check('16px KaTeX_Main')"), "KaTeX's font did not load"
     broken = page.evaluate(
         "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
