@@ -23,7 +23,7 @@ from vae_numpy.io import atomic_path
 from vae_numpy.runs import write_json
 from vae_torch.checkpoint import load_run
 from vae_torch.device import resolve_device
-from vae_torch.figures import DPI, as_images, save, show_grid
+from vae_torch.figures import DPI, as_images, each_class, save, show_grid
 from vae_torch.models import VAE
 from vae_torch.report import evaluate_run
 
@@ -195,8 +195,7 @@ def samples_side_by_side(models: list[VAE], names: list[str], seed: int) -> Figu
     axes = fig.subplots(1, len(models))
     for ax, model, name in zip(axes, models, names, strict=True):
         gen = torch.Generator(model.device).manual_seed(seed)
-        c = torch.arange(10, device=model.device) % model.n_classes if model.n_classes else None
-        images = model.sample(10, gen, c)
+        images = model.sample(10, gen, each_class(model, 10))
         show_grid(ax, as_images(images), 2, 5, f"{name}\n{model.count_parameters():,} parameters")
     fig.suptitle(f"E[x|z] for z ~ N(0, I) (seed {seed})", fontsize=10)
     return fig

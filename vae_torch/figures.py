@@ -29,7 +29,6 @@ written atomically. Every random choice draws from a generator seeded by
 (``seed``, figure), so a figure does not change when others are added or left out.
 """
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from vae_numpy.data.preview import PAD, tile
 from vae_numpy.errors import VaeError
 from vae_numpy.io import atomic_path
 from vae_numpy.runs import write_json
+from vae_torch import distributions as dist
 from vae_torch import latent
 from vae_torch.checkpoint import load_run
 from vae_torch.data import run_split
@@ -74,6 +74,13 @@ def pixel_size(name: str) -> tuple[int, int]:
     """(width, height) in pixels of figure ``name``'s PNG."""
     width, height = SIZES[name]
     return round(width * DPI), round(height * DPI)
+
+
+def each_class(model: VAE, n: int) -> torch.Tensor | None:
+    """Labels 0, 1, 2, ... (wrapping) for n images of a conditional model; None otherwise."""
+    if not model.n_classes:
+        return None
+    return torch.arange(n, device=model.device) % model.n_classes
 
 
 def new_figure(name: str) -> Figure:
@@ -201,15 +208,16 @@ def latent_hist2d(a: np.ndarray, b: np.ndarray, dims: list[int]) -> Figure:
     ax = fig.subplots()
     reach = max(4.0, float(np.ceil(np.quantile(np.abs(np.concatenate([a, b])), 0.999))))
     ax.hist2d(a, b, bins=HIST_BINS, range=[[-reach, reach], [-reach, reach]], density=True)
-    grid = np.linspace(-reach, reach, 201)
-    gx, gy = np.meshgrid(grid, grid)
-    density = np.exp(-(gx**2 + gy**2) / 2) / (2 * math.pi)
+    grid = torch.linspace(-reach, reach, 201, dtype=torch.float64)
+    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    density = dist.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.2)
     radii = (3, 2, 1)  # increasing density
+    at_radius = torch.tensor([[r, 0.0] for r in radii], dtype=torch.float64)
     lines = ax.contour(
-        gx,
-        gy,
-        density,
-        levels=[math.exp(-(r**2) / 2) / (2 * math.pi) for r in radii],
+        gx.numpy(),
+        gy.numpy(),
+        density.numpy(),
+        levels=dist.log_std_normal(at_radius).exp().tolist(),
         colors="white",
         linewidths=0.8,
     )
@@ -393,7 +401,7 @@ def make_figures(
         report["reconstructed_test_indices"] = idx.tolist()
     if "samples" in wanted:
         _, gen = ctx.generators("samples")
-        c = torch.arange(10, device=dev) % model.n_classes if model.n_classes else None
+        c = each_class(model, 10)
         names = [ctx.class_name(v) for v in c.tolist()] if c is not None else None
         figures["samples"] = samples(as_images(model.sample(10, gen, c)), names)
     if "interpolations" in wanted:
@@ -450,27 +458,22 @@ def _latent_figures(ctx: Context, wanted: list[str], report: dict) -> dict[str, 
     report["variance_of_dims"] = [variance[d].item() for d in dims]
     report["traversal_values"] = values.tolist()
     # a conditional model decodes the traversals for its first class
-    note, c = "", None
-    if model.n_classes:
-        note = f" (class {ctx.class_name(0)})"
+    note = f" (class {ctx.class_name(0)})" if model.n_classes else ""
+
+    def decode(codes: torch.Tensor) -> np.ndarray:
+        c = torch.zeros(len(codes), dtype=torch.long, device=model.device)
+        return as_images(model.decode(codes.to(model.device), c if model.n_classes else None))
+
     figures = {}
     if "latent-hist2d" in wanted:
         a, b = (z[:, d].double().cpu().numpy() for d in dims)
         figures["latent-hist2d"] = latent_hist2d(a, b, dims)
     if "traversals-1d" in wanted:
         codes = torch.cat([latent.traversal_codes(model.latent_dim, [d], values) for d in dims])
-        if model.n_classes:
-            c = torch.zeros(len(codes), dtype=torch.long, device=model.device)
-        images = model.decode(codes.to(model.device), c)
-        figures["traversals-1d"] = traversals_1d(as_images(images), dims, values, note)
+        figures["traversals-1d"] = traversals_1d(decode(codes), dims, values, note)
     if "traversal-2d" in wanted:
         codes = latent.traversal_codes(model.latent_dim, dims, values)
-        if model.n_classes:
-            c = torch.zeros(len(codes), dtype=torch.long, device=model.device)
-        images = model.decode(codes.to(model.device), c)
-        figures["traversal-2d"] = traversal_2d(
-            as_images(images), dims, values, model.latent_dim, note
-        )
+        figures["traversal-2d"] = traversal_2d(decode(codes), dims, values, model.latent_dim, note)
     return figures
 
 
@@ -493,7 +496,7 @@ def write_samples(
         raise VaeError("--label needs a conditional model (--model cvae or conv-cvae)")
     c = None
     if model.n_classes:
-        c = torch.arange(n, device=dev) % model.n_classes if label is None else label
+        c = each_class(model, n) if label is None else label
     images = model.sample(n, torch.Generator(dev).manual_seed(seed), c)
     cols = n // rows
     fig = Figure(figsize=(0.6 * cols + 0.4, 0.6 * rows + 0.5), dpi=DPI, layout="constrained")

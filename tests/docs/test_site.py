@@ -28,7 +28,7 @@ FLAGS = [  # no background traffic: this machine's network is closed
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
-        pass
+        """Log nothing: the default prints every request to stderr, burying pytest's report."""
 
 
 @pytest.fixture(scope="module")
