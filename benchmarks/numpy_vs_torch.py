@@ -25,7 +25,9 @@ from vae_numpy.data import load_raw
 from vae_numpy.data.pixels import scale
 from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
-from vae_numpy.train import EVAL_NOISE_SEED, evaluate
+from vae_numpy.run.options import QUIET
+from vae_numpy.run.records import EVAL_NOISE_SEED
+from vae_numpy.train import evaluate
 from vae_torch.convert import to_numpy, to_torch
 
 
@@ -55,10 +57,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    raw = load_raw("fashion-mnist", progress=False)
+    raw = load_raw("fashion-mnist", QUIET)
     x_train = scale(raw.train_images.reshape(len(raw.train_images), -1))
     x_test = scale(raw.test_images.reshape(len(raw.test_images), -1))
-    config = MLPConfig(hidden=(400,), latent_dim=20, likelihood="bernoulli")
+    config = MLPConfig(x_dim=784, hidden=(400,), latent_dim=20, likelihood="bernoulli")
     np_model = MLPVAE.init(config, np.random.default_rng(0), np.float32)
     torch_model = to_torch(np_model)
     np_opt = Adam(np_model.params, lr=1e-3)

@@ -23,12 +23,13 @@ import torch
 from common import machine
 from torch.utils.flop_counter import FlopCounterMode
 
-from vae_numpy.config import TrainConfig
 from vae_numpy.data import load_raw, split
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_run
 from vae_torch.data import DeviceSplit
 from vae_torch.device import resolve_device
-from vae_torch.evaluate import dataset_elbo, iw_estimate
+from vae_torch.metrics import dataset_elbo, iw_estimate
 from vae_torch.models import build_model
 from vae_torch.train import train_torch
 
@@ -56,7 +57,7 @@ def sync(device: torch.device) -> None:
 
 def epoch_flops(config: TrainConfig, n_images: int) -> float:
     """Matmul and convolution FLOPs of one epoch's forward and backward passes."""
-    model = build_model(config)
+    model = build_model(config, (1, 28, 28), 10)
     x = torch.rand(config.batch_size, *model.x_shape)
     c = torch.zeros(config.batch_size, dtype=torch.long) if config.conditional else None
     with FlopCounterMode(display=False) as counter:
@@ -78,7 +79,7 @@ def main() -> None:
     rate = matmul_rate(device)
     print(f"machine: {machine(device)}")
     print(f"float32 2048x2048 matmul: {rate / 1e9:.0f} GFLOP/s on {device}")
-    raw = load_raw("fashion-mnist", progress=False)
+    raw = load_raw("fashion-mnist", QUIET)
     test = split(raw, N_VAL, 0).test
     for name in args.models.split(","):
         config = TrainConfig(
@@ -96,7 +97,7 @@ def main() -> None:
         )
         with tempfile.TemporaryDirectory() as tmp:
             run = Path(tmp) / "run"
-            history = train_torch(config, run, progress=False)
+            history = train_torch(config, run, options=QUIET)
             loaded = load_run(run, device)
         n_train = len(raw.train_labels) - N_VAL
         scale = 60_000 / n_train

@@ -15,7 +15,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from vae_numpy.runs import write_json
+from vae_numpy.run.io import write_json
 from vae_torch.experiments import RECIPES, run_experiment
 
 DOCS = Path(__file__).resolve().parent

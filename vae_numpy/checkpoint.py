@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from vae_numpy.config import MLPConfig
-from vae_numpy.errors import VaeError
-from vae_numpy.io import atomic_path
 from vae_numpy.model import MLPVAE
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.io import atomic_path
 
 ARCHITECTURE_KEY = "__architecture__"
 
 
-def save_model(path: Path, model: MLPVAE, extra: dict[str, np.ndarray] | None = None) -> None:
-    arrays = dict(model.params) | (extra or {})
+def save_model(path: Path, model: MLPVAE) -> None:
+    arrays = dict(model.params)
     arrays[ARCHITECTURE_KEY] = np.array(json.dumps(dataclasses.asdict(model.config)))
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)

@@ -1,4 +1,4 @@
-"""The decoder's likelihoods p(x|z), as log-densities per example (chapter 3).
+"""The decoder's likelihoods p(x|z), each one registered object (chapter 3).
 
     (3.2) Bernoulli from logits ℓ:  log p(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)]
     (6.3) its gradient:             ∂(−log p)/∂ℓ = sigmoid(ℓ) − x
@@ -10,10 +10,20 @@ likelihood.gaussian_is_scaled_sse and grad.gaussian_mean.
 
 softplus(ℓ) = log(1 + e^ℓ) = max(ℓ, 0) + log1p(e^{−|ℓ|}) is finite for any ℓ, so the
 Bernoulli term never takes the log of a sigmoid that rounded to 0 or 1.
+
+A ``Likelihood`` is everything the package knows of one p(x|z): its log-density and
+mean image in numpy (the hand-written reference, with its gradient) and in torch
+(the production backend, via ``vae_torch.distributions``, imported only when used),
+which pixel views it is a likelihood of, and how its nats become bits per dimension.
+``@register`` makes a subclass a ``--likelihood`` choice; no code branches on a name.
 """
+
+import math
+from typing import ClassVar
 
 import numpy as np
 
+from vae_numpy.data.pixels import Pixels
 from vae_numpy.gaussian import LOG_2PI
 from vae_numpy.layers import sigmoid, softplus
 
@@ -39,3 +49,191 @@ def gaussian_log_likelihood(x: np.ndarray, mean: np.ndarray, sigma: float) -> np
 def gaussian_grad(x: np.ndarray, mean: np.ndarray, sigma: float) -> np.ndarray:
     """(6.4) ∂(−log p(x|z))/∂x̂, elementwise."""
     return (mean - x) / sigma**2
+
+
+class Likelihood:
+    """p(x|z) given the decoder's output ``out``; x and out are (..., D) arrays or tensors,
+    summed over the last axis. Subclasses set the class attributes and the methods."""
+
+    name: ClassVar[str]
+    check: ClassVar[str]  # the elbo_math check its log-density implements
+    pixels: ClassVar[tuple[Pixels, ...]]  # the views of the data it accepts
+    default_pixels: ClassVar[Pixels]
+    pixels_note: ClassVar[str]  # why the other views are refused
+
+    @classmethod
+    def from_config(cls, config) -> "Likelihood":
+        """The likelihood a TrainConfig or MLPConfig names (its parameters from there)."""
+        return cls()
+
+    def params(self) -> dict:
+        """Its parameters, as runs record them and comparisons require equal."""
+        return {}
+
+    # numpy, the reference backend
+    def log_prob(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def grad(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """∂(−log p(x|z))/∂out, elementwise."""
+        raise NotImplementedError
+
+    def mean(self, out: np.ndarray) -> np.ndarray:
+        """E[x|z] from the decoder's output."""
+        raise NotImplementedError
+
+    # torch, the production backend
+    def log_prob_torch(self, x, out):
+        raise NotImplementedError
+
+    def mean_torch(self, out):
+        raise NotImplementedError
+
+    # data and units
+    def input_error(self, low: float, high: float) -> str | None:
+        """What is wrong with data whose values span [low, high], or None."""
+        return None
+
+    def bits_per_dim(self, nats: float, pixels: Pixels, dims: int) -> float | None:
+        """−log p(x) in nats per example -> bits per dimension; None where the number
+        is no likelihood of the images (``no_bits_note`` says why)."""
+        return None
+
+    def no_bits_note(self, pixels: Pixels) -> str:
+        return f"bits/dim n/a: the {self.name} likelihood of {pixels} pixels is no likelihood"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.params() == other.params()
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self.params().items()))))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+LIKELIHOODS: dict[str, type[Likelihood]] = {}
+
+
+def register(cls: type[Likelihood]) -> type[Likelihood]:
+    """Make ``cls`` a likelihood the package knows, by ``cls.name``."""
+    LIKELIHOODS[cls.name] = cls
+    return cls
+
+
+def likelihood_class(name: str) -> type[Likelihood]:
+    from vae_numpy.run.errors import VaeError
+
+    try:
+        return LIKELIHOODS[name]
+    except KeyError:
+        raise VaeError(
+            f"unknown likelihood {name!r}; choose one of {', '.join(LIKELIHOODS)}"
+        ) from None
+
+
+def make_likelihood(config) -> Likelihood:
+    """The likelihood that a TrainConfig or MLPConfig names, with its parameters."""
+    return likelihood_class(config.likelihood).from_config(config)
+
+
+@register
+class Bernoulli(Likelihood):
+    """The decoder outputs logits ℓ; exact for binary pixels, the "BCE loss" for grey ones."""
+
+    name = "bernoulli"
+    check = "likelihood.bernoulli_logits"
+    pixels = (Pixels.GREY, Pixels.STATIC_BINARY, Pixels.DYNAMIC_BINARY)
+    default_pixels = Pixels.DYNAMIC_BINARY
+    pixels_note = "dequantized pixels are continuous; use --likelihood gaussian"
+
+    def log_prob(self, x, out):
+        return bernoulli_log_likelihood(x, out)  # (3.2)
+
+    def grad(self, x, out):
+        return bernoulli_grad(x, out)  # (6.3)
+
+    def mean(self, out):
+        return sigmoid(out)
+
+    def log_prob_torch(self, x, out):
+        from vae_torch import distributions
+
+        return distributions.bernoulli_log_likelihood(x, out)  # (3.2)
+
+    def mean_torch(self, out):
+        return out.sigmoid()
+
+    def input_error(self, low, high):
+        if low < 0 or high > 1:
+            return (
+                f"the Bernoulli likelihood needs pixels in [0, 1]; got values from {low:g} "
+                f"to {high:g} (divide by 255?)"
+            )
+        return None
+
+    def bits_per_dim(self, nats, pixels, dims):
+        """Binary pixels: a probability of the image, nats / (D ln 2)."""
+        if Pixels(pixels) in (Pixels.STATIC_BINARY, Pixels.DYNAMIC_BINARY):
+            return nats / (dims * math.log(2))
+        return None
+
+    def no_bits_note(self, pixels):
+        return (
+            "bits/dim n/a: a Bernoulli likelihood of grey levels (the BCE convention) is not a "
+            "distribution over images; train on binarized pixels for a likelihood"
+        )
+
+
+@register
+class Gaussian(Likelihood):
+    """The decoder outputs the mean x̂; σ is fixed. A density: for dequantized pixels a
+    bound on the probability of the 8-bit image."""
+
+    name = "gaussian"
+    check = "likelihood.gaussian_is_scaled_sse"
+    pixels = tuple(Pixels)
+    default_pixels = Pixels.DEQUANTIZED
+    pixels_note = ""
+
+    def __init__(self, sigma: float = 0.1):
+        self.sigma = sigma
+
+    @classmethod
+    def from_config(cls, config) -> "Gaussian":
+        return cls(config.sigma)
+
+    def params(self) -> dict:
+        return {"sigma": self.sigma}
+
+    def log_prob(self, x, out):
+        return gaussian_log_likelihood(x, out, self.sigma)  # (3.4)
+
+    def grad(self, x, out):
+        return gaussian_grad(x, out, self.sigma)  # (6.4)
+
+    def mean(self, out):
+        return out
+
+    def log_prob_torch(self, x, out):
+        from vae_torch import distributions
+
+        return distributions.gaussian_log_likelihood(x, out, self.sigma)  # (3.4)
+
+    def mean_torch(self, out):
+        return out
+
+    def bits_per_dim(self, nats, pixels, dims):
+        """Dequantized pixels y = (x + u)/256 have a density on [0, 1)^D; the probability
+        of the 8-bit image is at least exp(ELBO − D ln 256), so bits/dim =
+        nats / (D ln 2) + 8 (3.6, likelihood.dequantized_bits_per_dim)."""
+        if Pixels(pixels) is Pixels.DEQUANTIZED:
+            return nats / (dims * math.log(2)) + 8
+        return None
+
+    def no_bits_note(self, pixels):
+        return (
+            f"bits/dim n/a: a Gaussian density of {pixels} pixels is no probability of the "
+            "images; train on dequantized pixels for a likelihood"
+        )

@@ -16,23 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vae_numpy import gaussian, likelihoods
+from vae_numpy import gaussian
 from vae_numpy.config import MLPConfig
-from vae_numpy.errors import VaeError
-from vae_numpy.layers import ACTIVATIONS, Linear, sigmoid
-
-
-@dataclass(frozen=True)
-class LossParts:
-    """Batch means, nats per example. elbo = log_px_given_z − kl; loss = β kl − log_px_given_z."""
-
-    loss: float
-    log_px_given_z: float  # one-sample estimate of E_q[log p(x|z)]
-    kl: float  # KL(q(z|x) ‖ p(z)), analytic
-
-    @property
-    def elbo(self) -> float:
-        return self.log_px_given_z - self.kl
+from vae_numpy.layers import ACTIVATIONS, Linear
+from vae_numpy.likelihoods import make_likelihood
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.records import LossParts
 
 
 @dataclass
@@ -70,6 +59,7 @@ class MLPVAE:
                 )
         self.config = config
         self.params = params
+        self.likelihood = make_likelihood(config)
         self.activation = ACTIVATIONS[config.activation]
         layer = lambda n: Linear(params[f"{n}.weight"], params[f"{n}.bias"])  # noqa: E731
         names = config.layer_shapes()
@@ -112,8 +102,7 @@ class MLPVAE:
 
     def mean_image(self, z: np.ndarray) -> np.ndarray:
         """E[x|z]: sigmoid of the logits, or the Gaussian mean."""
-        out = self.decode(z)
-        return sigmoid(out) if self.config.likelihood == "bernoulli" else out
+        return self.likelihood.mean(self.decode(z))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n images decoded from z ~ N(0, I), the prior: their means E[x|z], (n, x_dim)."""
@@ -122,9 +111,7 @@ class MLPVAE:
 
     def log_px_given_z(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """log p(x|z) per example from the decoder output: (3.2) or (3.4)."""
-        if self.config.likelihood == "bernoulli":
-            return likelihoods.bernoulli_log_likelihood(x, out)
-        return likelihoods.gaussian_log_likelihood(x, out, self.config.sigma)
+        return self.likelihood.log_prob(x, out)
 
     def loss(
         self, x: np.ndarray, eps: np.ndarray, kl_weight: float = 1.0
@@ -144,9 +131,9 @@ class MLPVAE:
         rec = self.log_px_given_z(x, out)  # (B,)
         kl = gaussian.kl_std_normal(mu, log_var)  # (4.7) (B,)
         parts = LossParts(
-            loss=float(np.mean(-rec + kl_weight * kl)),
             log_px_given_z=float(np.mean(rec)),
             kl=float(np.mean(kl)),
+            loss=float(np.mean(-rec + kl_weight * kl)),
         )
         return parts, ForwardCache(x, eps, mu, log_var, out, enc, h, dec, g, kl_weight)
 
@@ -165,10 +152,7 @@ class MLPVAE:
         c = cache
         batch = c.x.shape[0]
         grads: dict[str, np.ndarray] = {}
-        if self.config.likelihood == "bernoulli":
-            d_out = likelihoods.bernoulli_grad(c.x, c.out) / batch  # (6.3)
-        else:
-            d_out = likelihoods.gaussian_grad(c.x, c.out, self.config.sigma) / batch  # (6.4)
+        d_out = self.likelihood.grad(c.x, c.out) / batch  # (6.3) or (6.4)
         dg, g = self.out_layer.backward(d_out, c.decoder_top)
         grads["decoder.out.weight"], grads["decoder.out.bias"] = g["weight"], g["bias"]
         dz = self._mlp_backward(self.decoder_hidden, c.decoder, dg, grads, "decoder.hidden")
@@ -196,9 +180,6 @@ class MLPVAE:
             )
         if not np.isfinite(x).all():
             raise VaeError("the input contains NaN or inf; check the data's preprocessing")
-        if self.config.likelihood == "bernoulli" and (x.min() < 0 or x.max() > 1):
-            raise VaeError(
-                f"the Bernoulli decoder needs pixels in [0, 1]; got [{x.min()}, {x.max()}]: "
-                "scale uint8 images by 1/255"
-            )
+        if x.size and (problem := self.likelihood.input_error(x.min(), x.max())):
+            raise VaeError(problem)
         return x

@@ -15,23 +15,6 @@ the fewer passes over memory, the faster.
 import numpy as np
 
 
-class SGD:
-    """θ ← θ − lr · g."""
-
-    def __init__(self, params: dict[str, np.ndarray], lr: float = 1e-2):
-        self.params, self.lr = params, lr
-
-    def step(self, grads: dict[str, np.ndarray]) -> None:
-        for name, p in self.params.items():
-            p -= self.lr * grads[name]
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Plain SGD keeps no state between steps: nothing to restore."""
-
-
 class Adam:
     def __init__(
         self,
@@ -66,15 +49,3 @@ class Adam:
             np.divide(m, s, out=s)
             s *= step_size
             p -= s
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        state = {f"m.{k}": m for k, m in self.m.items()}
-        state |= {f"v.{k}": v for k, v in self.v.items()}
-        state["t"] = np.array(self.t)
-        return state
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        for k in self.params:
-            self.m[k][...] = state[f"m.{k}"]
-            self.v[k][...] = state[f"v.{k}"]
-        self.t = int(state["t"])

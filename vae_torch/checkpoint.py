@@ -10,7 +10,6 @@ lists and dicts only, so a checkpoint cannot run code. ``load_run`` also reads t
 numpy backend's runs (model.npz), converting the model to torch.
 """
 
-import json
 import pickle
 import zipfile
 from dataclasses import asdict, dataclass
@@ -18,14 +17,15 @@ from pathlib import Path
 
 import torch
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.errors import VaeError
-from vae_numpy.io import atomic_path
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
+from vae_numpy.run.io import atomic_path
 from vae_torch.models import VAE, architecture, build_model
 
-CHECKPOINT = "checkpoint.pt"
 FORMAT = "vae-from-scratch checkpoint"
 VERSION = 1
+FIRST_IMAGE_SHAPE = [1, 28, 28]  # checkpoints written before the shape was recorded
 
 
 def save_checkpoint(
@@ -40,7 +40,7 @@ def save_checkpoint(
         "format": FORMAT,
         "version": VERSION,
         "config": asdict(config),
-        "architecture": architecture(config, model.n_classes),
+        "architecture": architecture(config, model.image_shape, model.n_classes),
         "epoch": epoch,
         "history": history,
         "model": model.state_dict(),
@@ -67,12 +67,13 @@ def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:
         raise VaeError(f"{path} is a torch file but not a checkpoint written by vae train")
     if state.get("version") != VERSION:
         raise VaeError(f"{path}: checkpoint version {state.get('version')}, expected {VERSION}")
+    state["architecture"] = {"image_shape": FIRST_IMAGE_SHAPE} | state["architecture"]
     return state
 
 
 def load_state(model: VAE, state: dict, config: TrainConfig, source: Path) -> None:
     """Copy the checkpoint's parameters into ``model``, which must be its architecture."""
-    want = architecture(config, model.n_classes)
+    want = architecture(config, model.image_shape, model.n_classes)
     if state["architecture"] != want:
         diff = {
             k: (state["architecture"].get(k), v)
@@ -93,37 +94,30 @@ class LoadedRun:
     config: TrainConfig
     history: list[dict]
     backend: str
+    folder: RunFolder
 
 
-def load_run(run: Path, device: torch.device | str = "cpu") -> LoadedRun:
+def load_run(run: Path | RunFolder, device: torch.device | str = "cpu") -> LoadedRun:
     """The trained model of a run folder, from either backend, on ``device``."""
-    run = Path(run)
-    if not run.is_dir():
-        raise VaeError(f"{run}: no such run folder")
-    record_path = run / "config.json"
-    try:
-        record = json.loads(record_path.read_text())
-        config = TrainConfig(**record["config"])
-    except FileNotFoundError:
-        raise VaeError(f"{run} is not a run folder: it has no config.json") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise VaeError(f"{record_path} is not a run's config ({err})") from None
+    folder = run if isinstance(run, RunFolder) else RunFolder(run)
+    config = folder.config()
     if config.backend == "numpy":
         from vae_numpy.checkpoint import load_model
         from vae_torch.convert import to_torch
 
-        model = to_torch(load_model(run / "model.npz", config.mlp()), torch.float32)
-        history_path = run / "history.json"
-        history = json.loads(history_path.read_text()) if history_path.is_file() else []
-        return LoadedRun(model.to(device), config, history, "numpy")
-    if not (run / CHECKPOINT).is_file():
+        shape = folder.environment().get("image_shape")
+        model = to_torch(load_model(folder.parameters), torch.float32, shape and tuple(shape))
+        return LoadedRun(model.to(device), config, folder.history(), "numpy", folder)
+    if not folder.checkpoint.is_file():
         raise VaeError(
-            f"{run} has no {CHECKPOINT}: no epoch of this run has finished; train it first "
-            f"(vae train --out {run}, or --resume {run} if it was interrupted)"
+            f"{folder} has no {folder.checkpoint.name}: no epoch of this run has finished; "
+            f"train it first (vae train --out {folder}, or --resume {folder} if it was "
+            "interrupted)"
         )
-    state = read_checkpoint(run / CHECKPOINT, device)
+    state = read_checkpoint(folder.checkpoint, device)
     config = TrainConfig(**state["config"])
-    model = build_model(config, state["architecture"]["n_classes"])
+    record = state["architecture"]
+    model = build_model(config, tuple(record["image_shape"]), record["n_classes"])
     model = model.to(device=device, dtype=getattr(torch, config.dtype))
-    load_state(model, state, config, run / CHECKPOINT)
-    return LoadedRun(model, config, state["history"], "torch")
+    load_state(model, state, config, folder.checkpoint)
+    return LoadedRun(model, config, state["history"], "torch", folder)

@@ -12,56 +12,36 @@ Gaussian likelihood on dequantized pixels and the BCE of grey levels are numbers
 of different quantities.
 """
 
-import json
 from pathlib import Path
 
 import torch
 from matplotlib.figure import Figure
 
-from vae_numpy.errors import VaeError
-from vae_numpy.io import atomic_path
-from vae_numpy.runs import write_json
-from vae_torch.checkpoint import load_run
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.io import write_json, write_text
+from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.device import resolve_device
-from vae_torch.figures import DPI, as_images, each_class, save, show_grid
+from vae_torch.evaluate import evaluate_run
+from vae_torch.latent import each_class
 from vae_torch.models import VAE
-from vae_torch.report import evaluate_run
+from vae_torch.plotting import DPI, as_images, save, show_grid
 
-SAME = ("dataset", "pixels", "likelihood")  # and sigma, for a Gaussian likelihood
+SAME = ("dataset", "pixels", "likelihood")  # and the likelihood's parameters
 
 
 def parameter_counts(model: VAE) -> dict[str, int]:
     """Trainable parameters of the encoder, the decoder and the whole model."""
-
-    def count(module: torch.nn.Module) -> int:
-        return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-    return {"encoder": count(model.encoder), "decoder": count(model.decoder), "total": count(model)}
-
-
-def cached_evaluation(run: Path, k: int, epochs: int) -> dict | None:
-    """A test evaluation with this k already in the run folder, if it is of the
-    model as it is now (same number of epochs)."""
-    path = Path(run) / f"evaluation-test-k{k}.json"
-    try:
-        result = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    if result.get("epochs_trained") != epochs or "iwae" not in result:
-        return None
-    return result | {"path": str(path)}
+    return {part or "total": model.count_parameters(part) for part in ("encoder", "decoder", None)}
 
 
 def compare_runs(
     runs: list[Path],
     k: int = 1000,
     out: Path | None = None,
-    device: str = "auto",
     seed: int = 0,
     reuse: bool = True,
-    data_dir: Path | None = None,
-    allow_download: bool | None = None,
-    progress: bool = True,
+    options: Options = DEFAULTS,
 ) -> dict:
     """Compare ``runs``; writes comparison.{md,json,png,svg} into ``out`` (default: a
     folder "comparison" beside the first run) and returns the JSON record."""
@@ -70,72 +50,76 @@ def compare_runs(
         raise VaeError("give at least two run folders to compare")
     if len({r.resolve() for r in runs}) < len(runs):
         raise VaeError("a run is named twice; give each run once")
-    dev = resolve_device(device)
+    dev = resolve_device(options.device or "auto")
     loaded = [load_run(r, dev) for r in runs]
-    first = loaded[0].config
-    for run, other in zip(runs[1:], loaded[1:], strict=True):
-        fields = SAME + (("sigma",) if first.likelihood == "gaussian" else ())
-        differ = [f for f in fields if getattr(other.config, f) != getattr(first, f)]
-        if differ:
-            what = ", ".join(
-                f"{f} {getattr(first, f)!r} vs {getattr(other.config, f)!r}" for f in differ
-            )
-            raise VaeError(
-                f"{runs[0]} and {run} are not comparable ({what}): their ELBOs measure "
-                "different things; compare runs trained on the same data and likelihood"
-            )
+    check_comparable(runs, loaded)
     names = [r.name for r in runs]
     if len(set(names)) < len(names):
         names = [str(r) for r in runs]
-
-    rows = []
-    for name, run, item in zip(names, runs, loaded, strict=True):
-        evaluation = cached_evaluation(run, k, len(item.history)) if reuse else None
-        reused = evaluation is not None
-        if evaluation is None:
-            evaluation = evaluate_run(run, k, "test", device, data_dir, allow_download, progress)
-        history = item.history
-        config_path = run / "config.json"
-        environment = json.loads(config_path.read_text()).get("environment", {})
-        rows.append(
-            {
-                "name": name,
-                "run": str(run),
-                "model": item.config.model,
-                "hidden": list(item.config.hidden),
-                "latent_dim": item.config.latent_dim,
-                "parameters": parameter_counts(item.model),
-                "epochs": len(history),
-                "test_elbo": evaluation["elbo"],
-                "test_log_px_given_z": evaluation["log_px_given_z"],
-                "test_kl": evaluation["kl"],
-                "iwae_k": k,
-                "iwae": evaluation["iwae"],
-                "iwae_standard_error": evaluation["iwae_standard_error"],
-                "iwae_bits_per_dim": evaluation["iwae_bits_per_dim"],
-                "train_seconds": sum(r.get("train_seconds", r.get("seconds", 0)) for r in history),
-                "trained_on": environment.get("device") or item.config.backend,
-                "evaluation": evaluation["path"],
-                "evaluation_reused": reused,
-            }
-        )
-    out = Path(out) if out is not None else runs[0].parent / "comparison"
+    rows, evaluation = [], {}
+    for name, item in zip(names, loaded, strict=True):
+        evaluation = reuse and item.folder.cached_evaluation(k, len(item.history))
+        reused = bool(evaluation)
+        if not evaluation:
+            evaluation = evaluate_run(item.folder.path, k, "test", options)
+        rows.append(comparison_row(name, item, evaluation, reused))
+    first = loaded[0].config
     record = {
         "dataset": first.dataset,
         "pixels": first.pixels,
         "likelihood": first.likelihood,
-        "sigma": first.sigma if first.likelihood == "gaussian" else None,
+        "sigma": loaded[0].model.likelihood.params().get("sigma"),
         "test_examples": evaluation["examples"],
         "units": "nats per example; training time in seconds (optimisation steps only)",
         "runs": rows,
     }
+    out = Path(out) if out is not None else runs[0].parent / "comparison"
     table = markdown_table(record)
-    with atomic_path(out / "comparison.md") as tmp:
-        tmp.write_text(table + "\n")
+    write_text(out / "comparison.md", table + "\n")
     write_json(out / "comparison.json", record)
     figure = samples_side_by_side([item.model for item in loaded], names, seed)
     files = save(figure, out, "comparison")
     return record | {"table": table, "files": [str(out / "comparison.md"), *map(str, files)]}
+
+
+def check_comparable(runs: list[Path], loaded: list[LoadedRun]) -> None:
+    """Refuse runs whose ELBOs measure different things."""
+    first = loaded[0]
+    for run, other in zip(runs[1:], loaded[1:], strict=True):
+        fields = [(f, getattr(first.config, f), getattr(other.config, f)) for f in SAME]
+        if first.config.likelihood == other.config.likelihood:
+            mine, theirs = first.model.likelihood.params(), other.model.likelihood.params()
+            fields += [(p, mine[p], theirs[p]) for p in mine]
+        differ = [f"{f} {a!r} vs {b!r}" for f, a, b in fields if a != b]
+        if differ:
+            raise VaeError(
+                f"{runs[0]} and {run} are not comparable ({', '.join(differ)}): their ELBOs "
+                "measure different things; compare runs trained on the same data and likelihood"
+            )
+
+
+def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -> dict:
+    history, config = item.history, item.config
+    return {
+        "name": name,
+        "run": str(item.folder),
+        "model": config.model,
+        "hidden": list(config.hidden),
+        "latent_dim": config.latent_dim,
+        "parameters": parameter_counts(item.model),
+        "epochs": len(history),
+        "test_elbo": evaluation["elbo"],
+        "test_log_px_given_z": evaluation["log_px_given_z"],
+        "test_kl": evaluation["kl"],
+        "iwae_k": evaluation["iwae_k"],
+        "iwae": evaluation["iwae"],
+        "iwae_standard_error": evaluation["iwae_standard_error"],
+        "iwae_bits_per_dim": evaluation["iwae_bits_per_dim"],
+        "train_seconds": sum(r.get("train_seconds", r.get("seconds", 0)) for r in history),
+        "trained_on": item.folder.environment().get("device") or config.backend,
+        "evaluation": evaluation["path"],
+        "evaluation_reused": reused,
+    }
 
 
 def markdown_table(record: dict) -> str:
@@ -195,7 +179,7 @@ def samples_side_by_side(models: list[VAE], names: list[str], seed: int) -> Figu
     axes = fig.subplots(1, len(models))
     for ax, model, name in zip(axes, models, names, strict=True):
         gen = torch.Generator(model.device).manual_seed(seed)
-        images = model.sample(10, gen, each_class(model, 10))
-        show_grid(ax, as_images(images), 2, 5, f"{name}\n{model.count_parameters():,} parameters")
+        images = as_images(model.sample(10, gen, each_class(model, 10)), model.image_shape)
+        show_grid(ax, images, 2, 5, f"{name}\n{model.count_parameters():,} parameters")
     fig.suptitle(f"E[x|z] for z ~ N(0, I) (seed {seed})", fontsize=10)
     return fig

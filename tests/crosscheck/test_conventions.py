@@ -19,7 +19,7 @@ from vae_numpy.config import MLPConfig
 from vae_numpy.model import MLPVAE
 from vae_numpy.train import evaluate
 from vae_torch.convert import to_torch
-from vae_torch.evaluate import dataset_elbo
+from vae_torch.metrics import dataset_elbo
 
 # float64 sums of <= 50 terms of size <= ~1e3 (σ = 0.1 makes squared errors large)
 SUM_RTOL = 1e-12

@@ -11,9 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from vae_numpy.data.load import load_raw
+from vae_numpy.data import load_raw
 from vae_numpy.data.sources import cache_root, download
-from vae_numpy.errors import DataError
+from vae_numpy.run.errors import DataError
+from vae_numpy.run.options import QUIET, Options
 
 
 @pytest.fixture
@@ -78,10 +79,12 @@ def test_next_mirror_is_tried_after_a_bad_one(tiny, server):
 def test_download_only_when_allowed(tiny, server, monkeypatch):
     monkeypatch.setenv("VAE_DATA_MIRROR", f"{server}/good/")
     with pytest.raises(DataError, match="not found"):
-        load_raw("tiny", progress=False)
-    assert load_raw("tiny", allow_download=True, progress=False).origin.startswith("downloaded")
+        load_raw("tiny", QUIET)
+    assert load_raw("tiny", Options(allow_download=True, progress=False)).origin.startswith(
+        "downloaded"
+    )
     monkeypatch.setenv("VAE_ALLOW_DOWNLOAD", "1")
-    assert load_raw("tiny", progress=False).origin.startswith("user cache")
+    assert load_raw("tiny", QUIET).origin.startswith("user cache")
 
 
 def test_unreachable_mirror_is_a_clear_error(tiny):

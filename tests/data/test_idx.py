@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vae_numpy.data.idx import DTYPES, encode_idx, read_idx, write_idx
-from vae_numpy.errors import DataError
+from vae_numpy.run.errors import DataError
 
 native_dtypes = st.sampled_from([d.newbyteorder("=") for d in DTYPES.values()])
 arrays = native_dtypes.flatmap(

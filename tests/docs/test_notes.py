@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from elbo_math import get_check
-from vae_numpy.config import TrainConfig
+from vae_numpy.run.config import TrainConfig
 from vae_torch.experiments import RECIPES, configs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

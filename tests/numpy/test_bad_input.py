@@ -5,8 +5,8 @@ import pytest
 
 from vae_numpy.checkpoint import load_model, save_model
 from vae_numpy.config import MLPConfig
-from vae_numpy.errors import VaeError
 from vae_numpy.model import MLPVAE
+from vae_numpy.run.errors import VaeError
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_wrong_noise_shape_is_refused(model):
 )
 def test_bad_architecture_is_refused(fields, message):
     with pytest.raises(VaeError, match=message):
-        MLPConfig(**fields)
+        MLPConfig(x_dim=784, **fields)
 
 
 def test_parameter_file_of_another_architecture_is_refused(tmp_path, model):

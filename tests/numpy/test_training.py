@@ -1,5 +1,6 @@
 """Training the numpy VAE on real digits, its optimizer, and what a diverging run leaves."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -7,12 +8,14 @@ import pytest
 import torch
 
 from vae_numpy.checkpoint import load_model
-from vae_numpy.config import TrainConfig
 from vae_numpy.data import load_raw, split
 from vae_numpy.data.pixels import fixed
 from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
-from vae_numpy.train import TrainingDiverged, evaluate, train_numpy
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import TrainingDiverged
+from vae_numpy.run.options import QUIET
+from vae_numpy.train import evaluate, train_numpy
 
 SMALL = dict(
     backend="numpy",
@@ -29,12 +32,12 @@ SMALL = dict(
 
 def test_short_training_on_real_digits_raises_the_validation_elbo(tmp_path):
     config = TrainConfig(**SMALL)
-    raw = load_raw("mnist-5k", progress=False)
+    raw = load_raw("mnist-5k", QUIET)
     val = split(raw, config.n_val, config.seed, config.limit).val
     val_x = fixed(val.images.reshape(len(val), -1), config.pixels, config.seed, np.float32)
-    untrained = evaluate(MLPVAE.init(config.mlp(), np.random.default_rng(1), np.float32), val_x)
+    untrained = evaluate(MLPVAE.init(config.mlp(784), np.random.default_rng(1), np.float32), val_x)
 
-    history = train_numpy(config, tmp_path / "run", progress=False)
+    history = train_numpy(config, tmp_path / "run", options=QUIET)
 
     assert [r["epoch"] for r in history] == [1, 2, 3]
     assert history[-1]["val_elbo"] > history[0]["val_elbo"] > untrained.elbo + 50
@@ -53,12 +56,12 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_parameters(tmp_path, 
         calls["n"] += 1
         parts, cache = real_loss(self, x, eps, kl_weight)
         if calls["n"] == calls_per_epoch + 3:
-            parts = type(parts)(float("nan"), parts.log_px_given_z, parts.kl)
+            parts = dataclasses.replace(parts, loss=float("nan"))
         return parts, cache
 
     monkeypatch.setattr(MLPVAE, "loss", loss_that_fails_in_epoch_2_batch_3)
-    with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch 3.*after epoch 1 are kept"):
-        train_numpy(TrainConfig(**SMALL), tmp_path / "run", progress=False)
+    with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch 3.*epoch \(1\) is kept"):
+        train_numpy(TrainConfig(**SMALL), tmp_path / "run", options=QUIET)
     monkeypatch.setattr(MLPVAE, "loss", real_loss)
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert [r["epoch"] for r in history] == [1]
@@ -83,7 +86,7 @@ def test_adam_takes_the_same_steps_as_torch_adam():
 
 
 def test_samples_are_decoded_prior_draws_in_pixel_range():
-    model = MLPVAE.init(TrainConfig(**SMALL).mlp(), np.random.default_rng(0), np.float32)
+    model = MLPVAE.init(TrainConfig(**SMALL).mlp(x_dim=784), np.random.default_rng(0), np.float32)
     images = model.sample(7, np.random.default_rng(1))
     assert images.shape == (7, 784) and images.dtype == np.float32
     assert np.all((images > 0) & (images < 1))  # Bernoulli means: sigmoid of the logits

@@ -7,9 +7,11 @@ import sys
 import pytest
 import torch
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.errors import VaeError
-from vae_torch.checkpoint import CHECKPOINT, load_state, read_checkpoint
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
+from vae_numpy.run.options import QUIET
+from vae_torch.checkpoint import load_state, read_checkpoint
 from vae_torch.cli import main
 from vae_torch.models import build_model
 from vae_torch.train import train_torch
@@ -20,7 +22,7 @@ TINY = dict(dataset="mnist-5k", hidden=(8,), latent_dim=2, epochs=1, limit=100, 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     path = tmp_path_factory.mktemp("runs") / "run"
-    train_torch(TrainConfig(**TINY, device="cpu"), path, progress=False)
+    train_torch(TrainConfig(**TINY, device="cpu"), path, options=QUIET)
     return path
 
 
@@ -42,14 +44,14 @@ def run(tmp_path_factory):
     ],
 )
 def test_bad_images_and_labels_are_named(model, x, c, message):
-    vae = build_model(TrainConfig(model=model))
+    vae = build_model(TrainConfig(model=model), (1, 28, 28), 10)
     with pytest.raises(VaeError, match=message):
         vae.encode(x, c)
 
 
 @pytest.mark.parametrize("model", ["mlp", "conv"])
 def test_an_empty_batch_encodes_to_empty_codes(model):
-    vae = build_model(TrainConfig(model=model))
+    vae = build_model(TrainConfig(model=model), (1, 28, 28), 10)
     mu, log_var = vae.encode(torch.empty(0, *vae.x_shape))
     assert mu.shape == log_var.shape == (0, vae.latent_dim)
 
@@ -59,8 +61,10 @@ def test_an_empty_batch_encodes_to_empty_codes(model):
     [
         ({"sigma": 0.0}, "sigma must be positive"),
         ({"sigma": -1.0}, "sigma must be positive"),
-        ({"model": "resnet"}, "--model must be one of mlp, conv, cvae, conv-cvae"),
-        ({"likelihood": "poisson"}, "unknown likelihood 'poisson'"),
+        (
+            {"likelihood": "poisson"},
+            "--likelihood must be one of bernoulli, gaussian, got 'poisson'",
+        ),
         ({"backend": "numpy", "model": "conv"}, "numpy backend has only the MLP"),
         ({"amp": "fp8"}, "--amp must be one of none, bf16"),
         ({"channels": (8, 8), "strides": (2,)}, "one entry per convolution"),
@@ -72,18 +76,24 @@ def test_bad_configs_are_named(fields, message):
         TrainConfig(**fields)
 
 
+def test_an_unknown_model_is_refused_before_any_data_is_read_or_written(tmp_path):
+    with pytest.raises(VaeError, match="--model must be one of mlp, cvae, conv, conv-cvae"):
+        train_torch(TrainConfig(model="resnet", dataset="no-such-data"), tmp_path / "run", QUIET)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_checkpoint_of_another_architecture_is_refused(run):
-    state = read_checkpoint(run / CHECKPOINT)
+    state = read_checkpoint(RunFolder(run).checkpoint)
     other = TrainConfig(**TINY | {"hidden": (9,)})
     with pytest.raises(VaeError, match=r"another architecture \(hidden: checkpoint \[8\], model"):
-        load_state(build_model(other), state, other, run / CHECKPOINT)
+        load_state(build_model(other, (1, 28, 28), 10), state, other, RunFolder(run).checkpoint)
 
 
 @pytest.mark.parametrize(
     "content", [b"", b"not a checkpoint at all", b"PK\x03\x04 truncated zip", "pickle"]
 )
 def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path, content):
-    path = tmp_path / CHECKPOINT
+    path = RunFolder(tmp_path).checkpoint
     if content == "pickle":  # a torch file that is not ours, and one that would run code
         torch.save({"weights": torch.zeros(2)}, path)
         with pytest.raises(VaeError, match="not a checkpoint written by vae train"):
@@ -128,7 +138,7 @@ def test_the_cli_answers_bad_input_with_one_line(capsys, tmp_path, run, argv, me
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "config.json").write_text((run / "config.json").read_text())
-    (corrupt / CHECKPOINT).write_bytes((run / CHECKPOINT).read_bytes()[:1000])
+    RunFolder(corrupt).checkpoint.write_bytes(RunFolder(run).checkpoint.read_bytes()[:1000])
     paths = {"tmp": tmp_path, "run": run, "corrupt": corrupt}
     code, _, err = cli(capsys, *(a.format(**paths) for a in argv))
     assert code == 2

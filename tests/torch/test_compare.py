@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.errors import VaeError
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.options import QUIET, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.compare import compare_runs, parameter_counts
@@ -24,7 +25,7 @@ def pair(tmp_path_factory):
     """A baseline (no hidden layer) and a deeper MLP with the same latent size."""
     root = tmp_path_factory.mktemp("compare")
     for name, hidden in (("baseline", ()), ("deep", (16, 8))):
-        train_torch(TrainConfig(**TINY, hidden=hidden), root / name, progress=False)
+        train_torch(TrainConfig(**TINY, hidden=hidden), root / name, options=QUIET)
     return root / "baseline", root / "deep"
 
 
@@ -59,8 +60,8 @@ def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
 
 @pytest.mark.slow
 def test_a_second_comparison_reuses_the_evaluations(pair, tmp_path):
-    first = compare_runs(list(pair), k=3, out=tmp_path / "a", progress=False)
-    again = compare_runs(list(pair), k=3, out=tmp_path / "b", progress=False)
+    first = compare_runs(list(pair), k=3, out=tmp_path / "a", options=QUIET)
+    again = compare_runs(list(pair), k=3, out=tmp_path / "b", options=QUIET)
     assert not any(r["evaluation_reused"] for r in first["runs"])
     assert all(r["evaluation_reused"] for r in again["runs"])
     assert [r["iwae"] for r in first["runs"]] == [r["iwae"] for r in again["runs"]]
@@ -68,7 +69,7 @@ def test_a_second_comparison_reuses_the_evaluations(pair, tmp_path):
 
 def test_parameter_counts_of_a_conditional_conv_model():
     config = TrainConfig(model="conv-cvae", channels=(4,), strides=(2,), hidden=(8,))
-    model = build_model(config)
+    model = build_model(config, (1, 28, 28), 10)
     p = parameter_counts(model)
     assert p["total"] == sum(q.numel() for q in model.parameters())
     assert p["encoder"] + p["decoder"] == p["total"]
@@ -86,7 +87,7 @@ def test_runs_on_different_data_or_likelihoods_are_not_compared(pair, tmp_path, 
     fields = {**TINY, "hidden": (4,), **other}
     if fields["dataset"] == "fashion-mnist":
         fields["limit"] = 50
-    train_torch(TrainConfig(**fields), tmp_path / "other", progress=False)
+    train_torch(TrainConfig(**fields), tmp_path / "other", options=QUIET)
     with pytest.raises(VaeError, match=rf"not comparable \({message}\)"):
         compare_runs([pair[0], tmp_path / "other"], k=2, out=tmp_path / "c")
 
@@ -110,7 +111,7 @@ def test_every_recipe_is_a_valid_config_whose_figures_apply(name):
     for dataset in recipe.epochs:
         for config in configs(recipe, dataset).values():
             assert config.dataset == dataset and config.epochs == recipe.epochs[dataset]
-            model = build_model(config)
+            model = build_model(config, (1, 28, 28), 10)
             for figure in recipe.figures:
                 assert why_not(figure, model, [{}]) is None, (name, figure)
     if recipe.compare:
@@ -143,7 +144,9 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     # the conditional recipe, 1 epoch on a slice of the digits
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "limit", 300)  # restored after
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "channels", (4, 8))
-    record = run_experiment("conditional", tmp_path, epochs=1, device="cpu", progress=False)
+    record = run_experiment(
+        "conditional", tmp_path, epochs=1, options=Options(device="cpu", progress=False)
+    )
     run = record["runs"]["conv-cvae"]
     assert run["status"] == "trained"
     assert set(run["figures"]) == set(RECIPES["conditional"].figures)
@@ -151,13 +154,17 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     assert saved["runs"]["conv-cvae"]["test"]["iwae_k"] == RECIPES["conditional"].k
     assert saved["dataset"] == "mnist-5k"
     # again with more epochs: it continues the run rather than starting over
-    again = run_experiment("conditional", tmp_path, epochs=2, device="cpu", progress=False)
+    again = run_experiment(
+        "conditional", tmp_path, epochs=2, options=Options(device="cpu", progress=False)
+    )
     assert again["runs"]["conv-cvae"]["status"] == "resumed after epoch 1"
     assert again["runs"]["conv-cvae"]["last_epoch"]["epoch"] == 2
     # a folder that holds another config is not touched
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "latent_dim", 3)
     with pytest.raises(VaeError, match="holds a run of another config"):
-        run_experiment("conditional", tmp_path, epochs=2, device="cpu", progress=False)
+        run_experiment(
+            "conditional", tmp_path, epochs=2, options=Options(device="cpu", progress=False)
+        )
 
 
 @pytest.mark.parametrize(

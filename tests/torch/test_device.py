@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from vae_numpy.errors import VaeError
+from vae_numpy.run.errors import VaeError
 from vae_torch.device import resolve_device
 
 

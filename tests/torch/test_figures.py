@@ -12,12 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.errors import VaeError
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.options import QUIET
 from vae_torch import latent
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
-from vae_torch.figures import FIGURES, make_figures, pixel_size, write_samples
+from vae_torch.figures import FIGURES, make_figures, pixel_size
+from vae_torch.sample import write_samples
 from vae_torch.train import train_torch
 
 TINY = dict(dataset="mnist-5k", hidden=(8,), epochs=2, limit=200, n_val=100, device="cpu")
@@ -33,7 +35,7 @@ def runs(tmp_path_factory):
         "latent-1": TrainConfig(**TINY, latent_dim=1),
     }
     for name, config in configs.items():
-        train_torch(config, root / name, progress=False)
+        train_torch(config, root / name, options=QUIET)
     return {name: root / name for name in configs}
 
 
@@ -48,7 +50,7 @@ def check_image(path, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["mlp", "cvae"])
 def test_every_figure_is_drawn_at_its_size(runs, tmp_path, kind):
-    report = make_figures(runs[kind], tmp_path, progress=False)
+    report = make_figures(runs[kind], tmp_path, options=QUIET)
     drawn = set(report["figures"])
     expected = set(FIGURES) - ({"class-grid"} if kind == "mlp" else set())
     assert drawn == expected
@@ -80,7 +82,7 @@ def test_the_figures_command_and_its_choices(capsys, runs, tmp_path):
     assert "test reconstruction loss" in out
     # a figure is the same whichever others are drawn with it (its own seeded generator)
     again = tmp_path / "again"
-    make_figures(runs["mlp"], again, ["samples", "reconstructions"], progress=False)
+    make_figures(runs["mlp"], again, ["samples", "reconstructions"], options=QUIET)
     assert (again / "samples.png").read_bytes() == (tmp_path / "samples.png").read_bytes()
 
 

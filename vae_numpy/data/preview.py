@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_numpy.io import atomic_path
+from vae_numpy.run.io import atomic_path
 
 PAD = 2  # pixels of background between tiles
 

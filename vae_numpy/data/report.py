@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vae_numpy.data.load import RawDataset
+from vae_numpy.data.dataset import RawDataset
 
 
 def describe(raw: RawDataset) -> str:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from vae_numpy.data.catalog import SPLIT_FILES, CsvDataset, IdxDataset
-from vae_numpy.errors import DataError
+from vae_numpy.data.dataset import Dataset
+from vae_numpy.run.errors import DataError
 
 ENV_DATA_DIR = "VAE_DATA_DIR"
 ENV_ALLOW_DOWNLOAD = "VAE_ALLOW_DOWNLOAD"
@@ -67,51 +67,35 @@ def _as_directory(path: Path, what: str) -> Path:
     return path
 
 
-def _file_names(spec: IdxDataset | CsvDataset) -> dict[str, str]:
-    if isinstance(spec, CsvDataset):
-        return {"csv": Path(spec.relative_path).name}
-    return {key: spec.files[key].name for key in SPLIT_FILES}
-
-
-def find_in(spec: IdxDataset | CsvDataset, directory: Path) -> dict[str, Path] | None:
+def find_in(spec: Dataset, directory: Path) -> dict[str, Path] | None:
     """The dataset's files in ``directory/NAME`` or ``directory``, or None if incomplete."""
     for base in (directory / spec.name, directory):
         paths = {}
-        for key, name in _file_names(spec).items():
+        for key, name in spec.file_names().items():
             candidates = [base / name, base / name.removesuffix(".gz")]
             found = next((p for p in candidates if p.is_file()), None)
             if found is not None:
                 paths[key] = found
-        if len(paths) == len(_file_names(spec)):
+        if len(paths) == len(spec.file_names()):
             return paths
     return None
 
 
-def _package_file(spec: CsvDataset) -> Path | None:
-    import importlib.util
-
-    found = importlib.util.find_spec(spec.package)
-    if found is None or not found.submodule_search_locations:
-        return None
-    path = Path(next(iter(found.submodule_search_locations))) / spec.relative_path
-    return path if path.is_file() else None
-
-
-def not_found_message(spec: IdxDataset | CsvDataset) -> str:
-    names = ", ".join(_file_names(spec).values())
+def not_found_message(spec: Dataset) -> str:
+    names = ", ".join(spec.file_names().values())
     ways = [
         f"pass --data-dir DIR with {names} in DIR or DIR/{spec.name}",
         f"set {ENV_DATA_DIR}=DIR",
         spec.system_hint,
         f"put the files in {cache_root() / spec.name}",
     ]
-    if isinstance(spec, IdxDataset):
+    if spec.remote_files():
         ways.append(f"allow a verified download with --download (or {ENV_ALLOW_DOWNLOAD}=1)")
     return f"dataset {spec.name!r} not found; to get it: " + "; or ".join(ways)
 
 
 def locate(
-    spec: IdxDataset | CsvDataset,
+    spec: Dataset,
     data_dir: Path | None = None,
     allow_download: bool | None = None,
     mirrors: Sequence[str] | None = None,
@@ -122,7 +106,7 @@ def locate(
         directory = _as_directory(data_dir, "--data-dir")
         paths = find_in(spec, directory)
         if paths is None:
-            names = ", ".join(_file_names(spec).values())
+            names = ", ".join(spec.file_names().values())
             raise DataError(
                 f"--data-dir {directory} does not hold dataset {spec.name!r}: "
                 f"expected {names} in it or in {directory / spec.name}"
@@ -132,15 +116,13 @@ def locate(
         paths = find_in(spec, _as_directory(Path(env_dir), ENV_DATA_DIR))
         if paths is not None:
             return Located(paths, f"{ENV_DATA_DIR}={env_dir}")
-    system_dir = spec.system_dir if isinstance(spec, IdxDataset) else None
-    if system_dir is not None and system_dir.is_dir() and (paths := find_in(spec, system_dir)):
-        return Located(paths, f"system package ({system_dir})")
-    if isinstance(spec, CsvDataset) and (path := _package_file(spec)) is not None:
-        return Located({"csv": path}, f"Python package {spec.package} ({path})")
+    for origin, place in spec.places():
+        if place.is_dir() and (paths := find_in(spec, place)) is not None:
+            return Located(paths, origin)
     cache = cache_root()
     if cache.is_dir() and (paths := find_in(spec, cache)) is not None:
         return Located(paths, f"user cache ({cache / spec.name})")
-    if isinstance(spec, IdxDataset) and downloads_allowed(allow_download):
+    if spec.remote_files() and downloads_allowed(allow_download):
         if mirrors is None:
             extra = os.environ.get(ENV_MIRROR)
             mirrors = ((extra,) if extra else ()) + spec.mirrors
@@ -150,13 +132,12 @@ def locate(
 
 
 def download(
-    spec: IdxDataset, destination: Path, mirrors: Sequence[str], progress: bool = True
+    spec: Dataset, destination: Path, mirrors: Sequence[str], progress: bool = True
 ) -> dict[str, Path]:
     """Download each missing file from the first mirror that serves it intact."""
     destination.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for key in SPLIT_FILES:
-        remote = spec.files[key]
+    for key, remote in spec.remote_files().items():
         target = destination / remote.name
         if not target.is_file():
             failures = []

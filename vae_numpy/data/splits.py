@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vae_numpy.data.load import RawDataset
-from vae_numpy.errors import DataError
+from vae_numpy.data.dataset import RawDataset
+from vae_numpy.run.errors import DataError
 
 
 @dataclass(frozen=True)
 class Split:
-    images: np.ndarray  # (N, 28, 28) uint8
+    images: np.ndarray  # (N, H, W) uint8
     labels: np.ndarray  # (N,) int64
 
     def __len__(self) -> int:

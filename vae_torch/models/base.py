@@ -11,7 +11,9 @@ class label of a conditional model and None otherwise. With them, per example:
 
 The methods used by training (``terms``, ``loss``, ``log_weights``) take tensors
 as they are; the public ones (``encode``, ``reconstruct``, ``iwae``, ``sample``)
-check their input first and say what is wrong with it.
+check their input first and say what is wrong with it. ``iwae`` is the one
+importance-weighted estimate in the package: ``vae evaluate`` computes it through
+``vae_torch.metrics.iw_estimate``, which only splits the examples into batches.
 """
 
 import math
@@ -19,8 +21,11 @@ import math
 import torch
 from torch import nn
 
-from vae_numpy.errors import VaeError
+from vae_numpy.likelihoods import Likelihood
+from vae_numpy.run.errors import VaeError
 from vae_torch import distributions as dist
+
+IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps the logits in cache (measured)
 
 
 class VAE(nn.Module):
@@ -29,17 +34,17 @@ class VAE(nn.Module):
 
     def __init__(
         self,
+        image_shape: tuple[int, int, int],
         x_shape: tuple[int, ...],
         latent_dim: int,
-        likelihood: str,
-        sigma: float,
+        likelihood: Likelihood,
         n_classes: int,
     ):
         super().__init__()
-        self.x_shape = tuple(x_shape)  # one example: (784,) or (1, 28, 28)
+        self.image_shape = tuple(image_shape)  # one image: (C, H, W)
+        self.x_shape = tuple(x_shape)  # one example as the model takes it: (C·H·W,) or (C, H, W)
         self.latent_dim = latent_dim
         self.likelihood = likelihood
-        self.sigma = sigma
         self.n_classes = n_classes  # 0: unconditional
 
     # -- the mathematics ------------------------------------------------------------
@@ -57,13 +62,11 @@ class VAE(nn.Module):
         """
         x = x.flatten(start_dim=x.dim() - len(self.x_shape))
         out = out.flatten(start_dim=out.dim() - len(self.x_shape)).to(x.dtype)
-        if self.likelihood == "bernoulli":
-            return dist.bernoulli_log_likelihood(x, out)
-        return dist.gaussian_log_likelihood(x, out, self.sigma)
+        return self.likelihood.log_prob_torch(x, out)
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         """E[x|z] from the decoder output: sigmoid of the logits, or the Gaussian mean."""
-        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+        return self.likelihood.mean_torch(out)
 
     def terms(
         self,
@@ -130,11 +133,8 @@ class VAE(nn.Module):
             )
         if not torch.isfinite(x).all():
             raise VaeError("the images contain NaN or infinite values")
-        if self.likelihood == "bernoulli" and x.numel() and (x.min() < 0 or x.max() > 1):
-            raise VaeError(
-                "the Bernoulli likelihood needs pixels in [0, 1]; "
-                f"got values from {x.min().item():g} to {x.max().item():g} (divide by 255?)"
-            )
+        if x.numel() and (problem := self.likelihood.input_error(x.min().item(), x.max().item())):
+            raise VaeError(problem)
         self.check_labels(c, len(x))
 
     def check_labels(self, c: torch.Tensor | None, n: int) -> None:
@@ -211,15 +211,23 @@ class VAE(nn.Module):
         k: int,
         generator: torch.Generator | None = None,
         c: torch.Tensor | None = None,
+        rows: int = IWAE_ROWS,
     ) -> torch.Tensor:
-        """(8.1) the importance-weighted estimate of log p(x) per example (B,)."""
+        """(8.1) IWAE_k, the importance-weighted estimate of log p(x), per example: (B,)
+        in float64. The samples are drawn at most ``rows`` at a time (all at once when
+        k <= rows) and combined by logsumexp, so memory stays bounded for any k."""
         if k < 1:
             raise VaeError(f"k must be at least 1 importance sample, got {k}")
         self.check_input(x, c)
-        eps = torch.randn(
-            (k, len(x), self.latent_dim), generator=generator, device=x.device, dtype=x.dtype
-        )
-        return torch.logsumexp(self.log_weights(x, eps, c), dim=0) - math.log(k)
+        chunk = min(k, rows)
+        pieces = []
+        for done in range(0, k, chunk):
+            shape = (min(chunk, k - done), len(x), self.latent_dim)
+            eps = torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
+            pieces.append(torch.logsumexp(self.log_weights(x, eps, c).double(), dim=0))
+        return torch.logsumexp(torch.stack(pieces), dim=0) - math.log(k)  # (8.1)
 
-    def count_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+    def count_parameters(self, part: str | None = None) -> int:
+        """Trainable parameters of the whole model, or of its "encoder" or "decoder"."""
+        module = self if part is None else getattr(self, part)
+        return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -20,16 +20,19 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from vae_numpy.errors import VaeError
+from vae_numpy.likelihoods import make_likelihood
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.errors import VaeError
 from vae_torch.models.base import VAE
 from vae_torch.models.mlp import ACTIVATIONS, with_label
+from vae_torch.models.registry import ModelKind, register_model
 
 KERNEL = {1: 3, 2: 4}  # kernel size by stride; padding is always 1
 
 
 @dataclass(frozen=True)
 class ConvConfig:
-    image_shape: tuple[int, int, int] = (1, 28, 28)  # (channels, height, width)
+    image_shape: tuple[int, int, int]  # (channels, height, width), from the dataset
     channels: tuple[int, ...] = (32, 32, 64)  # output channels of each convolution
     strides: tuple[int, ...] = (1, 2, 2)
     hidden: tuple[int, ...] = (400,)  # fully connected widths after the convolutions
@@ -120,9 +123,8 @@ class ConvDecoder(nn.Module):
 
 class ConvVAE(VAE):
     def __init__(self, config: ConvConfig, n_classes: int = 0):
-        super().__init__(
-            config.image_shape, config.latent_dim, config.likelihood, config.sigma, n_classes
-        )
+        shape, likelihood = config.image_shape, make_likelihood(config)
+        super().__init__(shape, shape, config.latent_dim, likelihood, n_classes)
         self.config = config
         self.encoder = ConvEncoder(config, n_classes)
         self.decoder = ConvDecoder(config, self.encoder.shapes, n_classes)
@@ -131,3 +133,24 @@ class ConvVAE(VAE):
             out = self.decoder(torch.zeros(1, config.latent_dim), y)
         if tuple(out.shape[1:]) != tuple(config.image_shape):
             raise VaeError(f"decoder output {tuple(out.shape[1:])} != {config.image_shape}")
+
+
+def build(config: TrainConfig, image_shape: tuple[int, int, int], n_classes: int) -> ConvVAE:
+    conv = ConvConfig(
+        image_shape=image_shape,
+        channels=config.channels,
+        strides=config.strides,
+        hidden=config.hidden,
+        latent_dim=config.latent_dim,
+        activation=config.activation,
+        likelihood=config.likelihood,
+        sigma=config.sigma,
+    )
+    return ConvVAE(conv, n_classes)
+
+
+FIELDS = ("channels", "strides")  # what decides a conv model's parameters beyond an MLP's
+register_model(ModelKind("conv", build, conditional=False, help="convolutional", fields=FIELDS))
+register_model(
+    ModelKind("conv-cvae", build, conditional=True, help="conditional convolutional", fields=FIELDS)
+)

@@ -8,13 +8,17 @@ of both; without it (y = None) the shapes are exactly ``MLPConfig.layer_shapes``
 so ``vae_torch.convert`` moves parameters to and from vae_numpy unchanged.
 """
 
+import math
 from itertools import pairwise
 
 import torch
 from torch import nn
 
 from vae_numpy.config import MLPConfig
+from vae_numpy.likelihoods import make_likelihood
+from vae_numpy.run.config import TrainConfig
 from vae_torch.models.base import VAE
+from vae_torch.models.registry import ModelKind, register_model
 
 ACTIVATIONS = {"relu": nn.functional.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
@@ -57,10 +61,31 @@ class Decoder(nn.Module):
 
 
 class MLPVAE(VAE):
-    def __init__(self, config: MLPConfig, n_classes: int = 0):
-        super().__init__(
-            (config.x_dim,), config.latent_dim, config.likelihood, config.sigma, n_classes
-        )
+    """Images of ``image_shape`` (C, H, W), flattened to C·H·W = ``config.x_dim`` pixels.
+    Without ``image_shape`` (a model made from an MLPConfig alone) one grey image is
+    taken: square where x_dim is a square number, else a row."""
+
+    def __init__(
+        self,
+        config: MLPConfig,
+        n_classes: int = 0,
+        image_shape: tuple[int, int, int] | None = None,
+    ):
+        if image_shape is None:
+            side = math.isqrt(config.x_dim)
+            image_shape = (1, side, side) if side * side == config.x_dim else (1, 1, config.x_dim)
+        if math.prod(image_shape) != config.x_dim:
+            raise ValueError(f"images of shape {image_shape} do not have {config.x_dim} pixels")
+        likelihood = make_likelihood(config)
+        super().__init__(image_shape, (config.x_dim,), config.latent_dim, likelihood, n_classes)
         self.config = config
         self.encoder = Encoder(config, n_classes)
         self.decoder = Decoder(config, n_classes)
+
+
+def build(config: TrainConfig, image_shape: tuple[int, int, int], n_classes: int) -> MLPVAE:
+    return MLPVAE(config.mlp(math.prod(image_shape)), n_classes, image_shape)
+
+
+register_model(ModelKind("mlp", build, conditional=False, help="fully connected"))
+register_model(ModelKind("cvae", build, conditional=True, help="conditional MLP"))

@@ -12,3 +12,7 @@ class VaeError(Exception):
 
 class DataError(VaeError):
     """A dataset is missing, corrupt, or does not match its published checksum."""
+
+
+class TrainingDiverged(VaeError):
+    """The loss or the parameters stopped being finite; the message says where."""

@@ -1,5 +1,6 @@
 """Files written so that a crash never leaves a half-written one under the real name."""
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,3 +29,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def stray_temp_files(path: Path) -> list[Path]:
+    """The temporary files a kill during ``atomic_path(path)`` may have left."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def write_json(path: Path, data) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,124 @@
+"""What a dataset is to the package: a registered entry that finds and reads its files.
+
+A ``Dataset`` entry names its files (``file_names``), the places a system or a
+Python package installs them (``places``), the files that may be downloaded and
+their checksums (``remote_files``), and reads what the lookup found into a
+``RawDataset`` (``read``). The lookup order, the download and the checks of
+``sources`` are the same for every entry. The image shape (C, H, W) is read off
+the data, never typed: ``RawDataset.image_shape``.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vae_numpy.run.errors import DataError
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    path: Path
+    sha256: str  # of the file as it is on disk
+    verified_by: str  # "published archive", "recorded content" or "structure only"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str  # as on the mirrors, e.g. "train-images-idx3-ubyte.gz"
+    sha256: str  # of the file as served (gzip)
+    content_sha256: str | None  # of the decompressed bytes; None where not known
+
+
+@dataclass(frozen=True)
+class RawDataset:
+    name: str
+    classes: tuple[str, ...]
+    train_images: np.ndarray  # (N, H, W) uint8
+    train_labels: np.ndarray  # (N,) int64
+    test_images: np.ndarray  # (M, H, W) uint8
+    test_labels: np.ndarray  # (M,) int64
+    origin: str  # where the lookup found it
+    files: tuple[FileCheck, ...]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image, from the arrays."""
+        return (1, *self.train_images.shape[1:])
+
+
+class Dataset:
+    """The interface of a catalog entry; see the module docstring."""
+
+    name: str
+    classes: tuple[str, ...]
+    system_hint: str  # how to get it without a download
+    mirrors: tuple[str, ...]  # base URLs of a download, tried in order (with remote_files)
+
+    def file_names(self) -> dict[str, str]:
+        """Its files by key, as published (a name ending in .gz may also be found
+        decompressed, without the suffix)."""
+        raise NotImplementedError
+
+    def places(self) -> list[tuple[str, Path]]:
+        """(origin, folder) where a system or Python package installs the files."""
+        return []
+
+    def remote_files(self) -> dict[str, RemoteFile]:
+        """The files a download fetches, with their checksums; {} if it cannot be
+        downloaded."""
+        return {}
+
+    def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        raise NotImplementedError
+
+
+DATASETS: dict[str, Dataset] = {}
+
+
+def register_dataset(entry: Dataset) -> Dataset:
+    """Make ``entry`` a dataset the package knows, by ``entry.name``."""
+    DATASETS[entry.name] = entry
+    return entry
+
+
+def dataset_spec(name: str) -> Dataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(
+            f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}"
+        ) from None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_pair(images: np.ndarray, labels: np.ndarray, n_classes: int, where: str) -> None:
+    """Images are uint8 (N, H, W) with one label in 0..n_classes-1 each."""
+    if images.dtype != np.uint8 or images.ndim != 3 or 0 in images.shape[1:]:
+        raise DataError(
+            f"{where}: expected uint8 images of shape (N, H, W), got {images.dtype} {images.shape}"
+        )
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise DataError(
+            f"{where}: the label file has {labels.shape[0]} labels for {len(images)} images; "
+            "the two files do not belong together"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DataError(f"{where}: labels must lie in 0..{n_classes - 1}")
+
+
+def check_splits(raw: RawDataset) -> RawDataset:
+    """Both splits well formed, and of the same image shape."""
+    for split in ("train", "test"):
+        images, labels = getattr(raw, f"{split}_images"), getattr(raw, f"{split}_labels")
+        check_pair(images, labels, len(raw.classes), f"{raw.name} {split}")
+    if raw.train_images.shape[1:] != raw.test_images.shape[1:]:
+        raise DataError(
+            f"{raw.name}: training images are {raw.train_images.shape[1:]} and test images "
+            f"{raw.test_images.shape[1:]}; both splits need one image shape"
+        )
+    return raw

@@ -1,0 +1,124 @@
+"""What defines a training run: ``TrainConfig``, saved as the run's config.json.
+
+The ``vae train`` flags are made from its fields: the default and the help text
+come from here and, for a field backed by a registry (models, likelihoods,
+datasets), the choices from the registry; none is retyped in the command line.
+"""
+
+from dataclasses import dataclass, field
+
+from vae_numpy.config import MLPConfig
+from vae_numpy.data.pixels import Pixels
+from vae_numpy.likelihoods import LIKELIHOODS, likelihood_class
+from vae_numpy.run.errors import VaeError
+
+BACKENDS = ("torch", "numpy")
+AMP = ("none", "bf16")
+DTYPES = ("float32", "float64")
+
+
+def option(default, help: str, registry: str | None = None):
+    """A TrainConfig field with its command-line help; ``registry`` names where its
+    choices come from (listed by the CLI)."""
+    return field(default=default, metadata={"help": help, "registry": registry})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run; saved as the run's config.json."""
+
+    backend: str = option("torch", "torch: autograd, CPU or GPU; numpy: hand-written, MLP only")
+    model: str = option("mlp", "the architecture", registry="models")
+    dataset: str = option("fashion-mnist", "the data", registry="datasets")
+    pixels: str = option(
+        "", "the view of the uint8 pixels; default: the likelihood's", registry="pixels"
+    )
+    likelihood: str = option("bernoulli", "p(x|z)", registry="likelihoods")
+    sigma: float = option(0.1, "the Gaussian likelihood's fixed standard deviation")
+    hidden: tuple[int, ...] = option(
+        (400,), "fully connected widths, e.g. 400 or 512,256; none for no hidden layer"
+    )
+    channels: tuple[int, ...] = option((32, 32, 64), "conv models: channels of each convolution")
+    strides: tuple[int, ...] = option((1, 2, 2), "conv models: 1 (kernel 3) or 2 (kernel 4) each")
+    latent_dim: int = option(20, "the size of z")
+    activation: str = option("relu", "after every hidden layer", registry="activations")
+    epochs: int = option(10, "passes over the training set")
+    batch_size: int = option(128, "examples per step")
+    lr: float = option(1e-3, "Adam's step size")
+    kl_weight: float = option(1.0, "beta in -log p(x|z) + beta KL; 1 is the ELBO")
+    mc_kl: bool = option(False, "torch: a one-sample Monte Carlo KL instead of the closed form")
+    n_val: int | None = option(None, "training examples held out for validation; a sixth")
+    limit: int | None = option(None, "train on a seeded random subset of this many examples")
+    seed: int = option(0, "initialisation, noise, batch order, validation split")
+    device: str = option("auto", "torch: auto (CUDA when present), cpu or cuda")
+    dtype: str = option("float32", "float32 or float64")
+    amp: str = option("none", "torch: bf16 runs the forward pass under bfloat16 autocast")
+
+    def __post_init__(self):
+        for name in ("hidden", "channels", "strides"):
+            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+        if self.likelihood not in LIKELIHOODS:
+            raise VaeError(
+                f"--likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
+            )
+        kind = likelihood_class(self.likelihood)
+        if not self.pixels:
+            object.__setattr__(self, "pixels", str(kind.default_pixels))
+        for ok, message in self._checks():
+            if not ok:
+                raise VaeError(message)
+        if self.pixels not in kind.pixels:
+            raise VaeError(
+                f"{self.pixels} pixels do not suit --likelihood {self.likelihood}: "
+                f"{kind.pixels_note}"
+            )
+        self.mlp(x_dim=1)  # validates the architecture fields
+
+    def _checks(self) -> list[tuple[bool, str]]:
+        return [
+            (self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}"),
+            (
+                self.backend != "numpy" or self.model == "mlp",
+                "the numpy backend has only the MLP model; use --backend torch for "
+                f"--model {self.model}",
+            ),
+            (
+                self.pixels in set(Pixels),
+                f"--pixels must be one of {', '.join(Pixels)}, got {self.pixels!r}",
+            ),
+            (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+            (self.lr > 0, f"--lr must be positive, got {self.lr}"),
+            (self.kl_weight >= 0, f"--kl-weight must be non-negative, got {self.kl_weight}"),
+            (self.dtype in DTYPES, "--dtype must be float32 or float64"),
+            (self.amp in AMP, f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}"),
+            (
+                self.backend != "numpy" or (self.amp == "none" and not self.mc_kl),
+                "--amp and --mc-kl belong to the torch backend; use --backend torch",
+            ),
+            (
+                self.amp == "none" or self.dtype == "float32",
+                "--amp bf16 autocasts a float32 model; drop --dtype float64",
+            ),
+            (
+                len(self.channels) == len(self.strides) >= 1,
+                f"--channels and --strides need one entry per convolution, got "
+                f"{len(self.channels)} and {len(self.strides)}",
+            ),
+            (
+                all(c >= 1 for c in self.channels) and set(self.strides) <= {1, 2},
+                f"--channels must be positive and --strides 1 or 2, got {self.channels} "
+                f"and {self.strides}",
+            ),
+        ]
+
+    def mlp(self, x_dim: int) -> MLPConfig:
+        """The MLP architecture of this config for images of ``x_dim`` = C·H·W pixels."""
+        return MLPConfig(
+            x_dim=x_dim,
+            hidden=self.hidden,
+            latent_dim=self.latent_dim,
+            activation=self.activation,
+            likelihood=self.likelihood,
+            sigma=self.sigma,
+        )

@@ -1,0 +1,259 @@
+"""The figures the course asks for, each one function registered by name.
+
+================  ===========================================================  =========
+name              what it shows                                                asked by
+================  ===========================================================  =========
+elbo-curves       train and validation ELBO per epoch                          seed 001
+loss-terms        E_q[log p(x|z)] and KL per epoch, train and validation       seed 001
+reconstructions   10 test images (2x5) beside their reconstructions (2x5)      seed 000
+samples           2x5 images E[x|z], z ~ N(0, I)                               000, 001
+interpolations    10 points on the line between posterior samples of two       seed 001
+                  test images of different classes; 3 pairs
+latent-hist2d     hist2d (50 bins) of the 2 latent dimensions of highest       seed 003
+                  variance over the test set, with N(0, I) contours
+traversals-1d     decoding norm.ppf(linspace(0.05, 0.95, 7)) along each of     seed 003
+                  those dimensions, the others at 0 (1x7 each)
+traversal-2d      the same values over both (7x7); with a 2-D latent, the      seed 003
+                  central 90% x 90% of the prior's mass of the latent plane
+class-grid        conditional models: a row per class, a column per z          seed 004
+================  ===========================================================  =========
+
+The numbers come from ``vae_torch.latent``; these functions only choose and draw.
+"""
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from vae_torch import distributions as dist
+from vae_torch import latent
+from vae_torch.figures import Context, figure_of, register_figure
+from vae_torch.models import VAE
+from vae_torch.plotting import show_grid
+
+N_INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 3, 10
+CLASS_GRID_COLUMNS = 10
+HIST_BINS = 50
+EPOCH_NOTE = "train: mean over the epoch's batches; validation: after the epoch"
+
+
+def needs_history(model: VAE, history: list[dict]) -> str | None:
+    return None if history else "the run has no per-epoch history"
+
+
+def needs_two_dims(model: VAE, history: list[dict]) -> str | None:
+    if model.latent_dim >= 2:
+        return None
+    return (
+        f"it needs 2 latent dimensions and the model has {model.latent_dim}; "
+        "train with --latent-dim 2 or more"
+    )
+
+
+def needs_classes(model: VAE, history: list[dict]) -> str | None:
+    if model.n_classes:
+        return None
+    return (
+        "the model has no class labels to condition on; train a conditional model "
+        "(--model cvae or conv-cvae)"
+    )
+
+
+def plot_per_epoch(ax, history: list[dict], key: str, ylabel: str, title: str) -> None:
+    """Train (solid) and validation (dashed) ``key`` against the epoch."""
+    epochs = [r["epoch"] for r in history]
+    for split, style in (("train", "-"), ("val", "--")):
+        ax.plot(epochs, [r[f"{split}_{key}"] for r in history], style, marker=".", label=split)
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+@register_figure("elbo-curves", (6.4, 4.0), needs_history)
+def elbo_curves(ctx: Context) -> Figure:
+    fig = figure_of("elbo-curves")
+    ax = fig.subplots()
+    plot_per_epoch(ax, ctx.history, "elbo", "ELBO (nats per example)", "ELBO (higher is better)")
+    ax.legend(title=EPOCH_NOTE, title_fontsize=7, fontsize=8)
+    return fig
+
+
+@register_figure("loss-terms", (10.0, 4.0), needs_history)
+def loss_terms(ctx: Context) -> Figure:
+    fig = figure_of("loss-terms")
+    left, right = fig.subplots(1, 2)
+    for ax, key, title in (
+        (left, "log_px_given_z", "reconstruction term E_q[log p(x|z)]"),
+        (right, "kl", "KL(q(z|x) || p(z))"),
+    ):
+        plot_per_epoch(ax, ctx.history, key, "nats per example", title)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"ELBO = E_q[log p(x|z)] − KL   ({EPOCH_NOTE})", fontsize=9)
+    return fig
+
+
+@register_figure("reconstructions", (9.0, 2.9))
+def reconstructions(ctx: Context) -> Figure:
+    cpu, gen = ctx.generators("reconstructions")
+    idx = torch.randperm(len(ctx.x), generator=cpu)[:10].to(ctx.x.device)
+    rebuilt = ctx.model.reconstruct(ctx.x[idx], ctx.labels_of(idx), generator=gen)
+    ctx.report["reconstructed_test_indices"] = idx.tolist()
+    fig = figure_of("reconstructions")
+    left, right = fig.subplots(1, 2)
+    show_grid(left, ctx.images(ctx.x[idx]), 2, 5, "test images")
+    show_grid(right, ctx.images(rebuilt), 2, 5, "reconstructions E[x|z], z ~ q(z|x)")
+    loss = -ctx.bound.log_px_given_z
+    fig.suptitle(
+        f"test reconstruction loss −E_q[log p(x|z)] = {loss:.2f} nats per image", fontsize=10
+    )
+    return fig
+
+
+@register_figure("samples", (6.0, 3.2))
+def samples(ctx: Context) -> Figure:
+    _, gen = ctx.generators("samples")
+    c = latent.each_class(ctx.model, 10)
+    images = ctx.images(ctx.model.sample(10, gen, c))
+    title = "E[x|z] for z ~ N(0, I)"
+    if c is not None:
+        title += ": " + ", ".join(ctx.class_name(v) for v in c.tolist())
+    fig = figure_of("samples")
+    show_grid(fig.subplots(), images, 2, 5, title)
+    return fig
+
+
+@register_figure("interpolations", (10.0, 3.6))
+def interpolations(ctx: Context) -> Figure:
+    """E[x|z] on the lines between posterior samples of test images of different
+    classes, one row per pair."""
+    cpu, gen = ctx.generators("interpolations")
+    pairs = latent.different_class_pairs(ctx.labels, N_INTERPOLATION_PAIRS, cpu)
+    conditional = ctx.model.n_classes > 0
+    paths, ends, record = [], [], []
+    for i, j in pairs:
+        idx = torch.tensor([i, j], device=ctx.x.device)
+        z0, z1 = latent.posterior_samples(ctx.model, ctx.x[idx], ctx.labels_of(idx), gen)
+        ci, cj = int(ctx.labels[i]), int(ctx.labels[j])
+        classes = (ci, cj) if conditional else (None, None)
+        path = latent.decode_interpolation(ctx.model, z0, z1, INTERPOLATION_STEPS, *classes)
+        paths.append(ctx.images(path))
+        ends.append(f"{ctx.class_name(ci)} → {ctx.class_name(cj)}")
+        record.append({"test_indices": [i, j], "classes": [ci, cj]})
+    ctx.report["interpolation_pairs"] = record
+    fig = figure_of("interpolations")
+    cols = [f"{t:.2f}" for t in np.linspace(0, 1, INTERPOLATION_STEPS)]
+    show_grid(
+        fig.subplots(), np.concatenate(paths), len(ends), INTERPOLATION_STEPS, None, ends, cols
+    )
+    fig.suptitle(
+        "E[x|z] along z = (1 − t) z₁ + t z₂, z₁ and z₂ posterior samples of two test images",
+        fontsize=10,
+    )
+    return fig
+
+
+@register_figure("latent-hist2d", (5.6, 5.2), needs_two_dims)
+def latent_hist2d(ctx: Context) -> Figure:
+    dims = ctx.top_dims
+    a, b = (ctx.posterior[:, d].double().cpu().numpy() for d in dims)
+    fig = figure_of("latent-hist2d")
+    ax = fig.subplots()
+    reach = max(4.0, float(np.ceil(np.quantile(np.abs(np.concatenate([a, b])), 0.999))))
+    ax.hist2d(a, b, bins=HIST_BINS, range=[[-reach, reach], [-reach, reach]], density=True)
+    grid = torch.linspace(-reach, reach, 201, dtype=torch.float64)
+    gx, gy = torch.meshgrid(grid, grid, indexing="xy")
+    density = dist.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.2)
+    radii = (3, 2, 1)  # increasing density
+    at_radius = torch.tensor([[r, 0.0] for r in radii], dtype=torch.float64)
+    lines = ax.contour(
+        gx.numpy(),
+        gy.numpy(),
+        density.numpy(),
+        levels=dist.log_std_normal(at_radius).exp().tolist(),
+        colors="white",
+        linewidths=0.8,
+    )
+    ax.clabel(lines, fmt={lv: f"{r}σ" for lv, r in zip(lines.levels, radii, strict=True)})
+    ax.set_aspect("equal")
+    ax.set(xlabel=f"z[{dims[0]}]", ylabel=f"z[{dims[1]}]")
+    ax.set_title(
+        f"posterior samples over the test set: z[{dims[0]}] mean {a.mean():+.2f} sd {a.std():.2f},"
+        f"\nz[{dims[1]}] mean {b.mean():+.2f} sd {b.std():.2f}; white: N(0, I) at 1, 2, 3σ",
+        fontsize=9,
+    )
+    return fig
+
+
+def probability_range(values: torch.Tensor) -> str:
+    """ "p = 0.05..0.95" for values norm.ppf(linspace(0.05, 0.95, n))."""
+    low, high = torch.special.ndtr(values[[0, -1]]).tolist()
+    return f"p = {low:.3g}..{high:.3g}"
+
+
+def decode_codes(ctx: Context, codes: torch.Tensor) -> np.ndarray:
+    """E[x|z] of latent codes as images; a conditional model decodes its first class."""
+    model = ctx.model
+    c = torch.zeros(len(codes), dtype=torch.long, device=model.device)
+    ctx.report["traversal_values"] = ctx.values.tolist()
+    return ctx.images(model.decode(codes.to(model.device), c if model.n_classes else None))
+
+
+def class_note(ctx: Context) -> str:
+    return f" (class {ctx.class_name(0)})" if ctx.model.n_classes else ""
+
+
+@register_figure("traversals-1d", (8.0, 3.0))
+def traversals_1d(ctx: Context) -> Figure:
+    """One row per top-variance dimension, that dimension at the traversal values."""
+    dims, values = ctx.top_dims, ctx.values
+    codes = torch.cat([latent.traversal_codes(ctx.model.latent_dim, [d], values) for d in dims])
+    fig = figure_of("traversals-1d")
+    rows = [f"z[{d}]" for d in dims]
+    cols = [f"{v:+.2f}" for v in values.tolist()]
+    show_grid(fig.subplots(), decode_codes(ctx, codes), len(dims), len(values), None, rows, cols)
+    fig.suptitle(
+        f"E[x|z] with one dimension at norm.ppf(p), {probability_range(values)}, the rest 0"
+        f"{class_note(ctx)}",
+        fontsize=10,
+    )
+    return fig
+
+
+@register_figure("traversal-2d", (6.4, 7.0), needs_two_dims)
+def traversal_2d(ctx: Context) -> Figure:
+    dims, values, latent_dim = ctx.top_dims, ctx.values, ctx.model.latent_dim
+    codes = latent.traversal_codes(latent_dim, dims, values)
+    fig = figure_of("traversal-2d")
+    ax = fig.subplots()
+    labels = [f"{v:+.2f}" for v in values.tolist()]
+    n = len(values)
+    show_grid(ax, decode_codes(ctx, codes), n, n, None, labels, labels)
+    ax.set(ylabel=f"z[{dims[0]}]", xlabel=f"z[{dims[1]}]")
+    what = (
+        "the whole 2-D latent space (the learned manifold)"
+        if latent_dim == 2
+        else f"2 of {latent_dim} dimensions, the rest 0"
+    )
+    fig.suptitle(
+        f"E[x|z] over norm.ppf(p) x norm.ppf(p), {probability_range(values)}:\n{what}"
+        f"{class_note(ctx)}",
+        fontsize=10,
+    )
+    return fig
+
+
+@register_figure("class-grid", (7.0, 7.6), needs_classes)
+def class_grid(ctx: Context) -> Figure:
+    """E[x|z, c]: the same CLASS_GRID_COLUMNS codes z down the columns, a class per row."""
+    model, dev = ctx.model, ctx.model.device
+    _, gen = ctx.generators("class-grid")
+    n = model.n_classes
+    z = torch.randn((CLASS_GRID_COLUMNS, model.latent_dim), generator=gen, device=dev)
+    c = torch.arange(n, device=dev).repeat_interleave(CLASS_GRID_COLUMNS)
+    images = ctx.images(model.decode(z.repeat(n, 1), c))
+    fig = figure_of("class-grid")
+    classes = [ctx.class_name(v) for v in range(n)]
+    show_grid(fig.subplots(), images, n, CLASS_GRID_COLUMNS, None, classes)
+    fig.suptitle("E[x|z, c]: one z ~ N(0, I) per column, one class c per row", fontsize=10)
+    return fig

@@ -1,0 +1,75 @@
+"""Drawing helpers shared by every command that writes a figure.
+
+Figures use matplotlib's object-oriented API (no pyplot state), a fixed size in
+inches and a fixed DPI, so each image's size in pixels is known; files are written
+atomically, as PNG and SVG.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from vae_numpy.data.preview import PAD, tile
+from vae_numpy.run.io import atomic_path
+
+DPI = 100
+FORMATS = ("png", "svg")
+
+
+def new_figure(size: tuple[float, float]) -> Figure:
+    """A figure of ``size`` (width, height) inches at DPI."""
+    return Figure(figsize=size, dpi=DPI, layout="constrained")
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """Write ``fig`` as folder/name.png and .svg, each atomically."""
+    paths = []
+    for fmt in FORMATS:
+        path = Path(folder) / f"{name}.{fmt}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=DPI)
+        paths.append(path)
+    return paths
+
+
+def as_images(x: torch.Tensor, image_shape: tuple[int, ...]) -> np.ndarray:
+    """(N, ...) model inputs or outputs of grey images of ``image_shape`` (1, H, W)
+    -> (N, H, W) float array for display."""
+    return x.detach().float().cpu().reshape(-1, *image_shape[-2:]).numpy()
+
+
+def show_grid(
+    ax,
+    images: np.ndarray,
+    rows: int,
+    cols: int,
+    title: str | None = None,
+    row_labels: list[str] | None = None,
+    col_labels: list[str] | None = None,
+) -> None:
+    """``rows * cols`` images in one panel, row by row; pixel values clipped to [0, 1]."""
+    ax.imshow(
+        tile(np.clip(images, 0, 1), rows, cols),
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    side_y, side_x = images.shape[-2] + PAD, images.shape[-1] + PAD
+    ax.set_yticks(
+        np.arange(rows) * side_y + (side_y - PAD) / 2, labels=row_labels or [], fontsize=8
+    )
+    ax.set_xticks(
+        np.arange(cols) * side_x + (side_x - PAD) / 2, labels=col_labels or [], fontsize=8
+    )
+    if not row_labels:
+        ax.set_yticks([])
+    if not col_labels:
+        ax.set_xticks([])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
