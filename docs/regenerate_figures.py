@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from vae_numpy.run.io import write_json
+from vae_numpy.run.options import Options
 from vae_torch.experiments import RECIPES, run_experiment
 
 DOCS = Path(__file__).resolve().parent
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=list(RECIPES), help="experiments")
     args = parser.parse_args()
     for name in args.only:
-        record = run_experiment(name, args.runs, device=args.device)
+        record = run_experiment(name, args.runs, options=Options(device=args.device))
         target = DOCS / "figures" / name
         shutil.rmtree(target, ignore_errors=True)
         for run, result in record["runs"].items():

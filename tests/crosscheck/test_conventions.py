@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from elbo_math import numeric
 from vae_numpy.config import MLPConfig
+from vae_numpy.likelihoods import LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_numpy.train import evaluate
 from vae_torch.convert import to_torch
@@ -31,7 +32,7 @@ def models(draw):
         x_dim=draw(st.integers(1, 8)),
         hidden=tuple(draw(st.lists(st.integers(1, 6), max_size=2))),
         latent_dim=draw(st.integers(1, 4)),
-        likelihood=draw(st.sampled_from(["bernoulli", "gaussian"])),
+        likelihood=draw(st.sampled_from(sorted(LIKELIHOODS))),
     )
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     batch = draw(st.integers(1, 6))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from vae_numpy import gaussian, iwae
 from vae_numpy.config import MLPConfig
+from vae_numpy.likelihoods import LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_torch.convert import to_numpy, to_torch
 
@@ -34,7 +35,7 @@ def cases(draw):
         hidden=tuple(draw(st.lists(st.integers(1, 6), max_size=3))),
         latent_dim=draw(st.integers(1, 4)),
         activation=draw(st.sampled_from(["relu", "tanh", "sigmoid"])),
-        likelihood=draw(st.sampled_from(["bernoulli", "gaussian"])),
+        likelihood=draw(st.sampled_from(sorted(LIKELIHOODS))),
     )
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     batch = draw(st.integers(1, 5))
@@ -99,7 +100,7 @@ def test_same_weights_and_noise_give_the_same_importance_weights_eq_8_1(case):
     np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=LOSS_RTOL, atol=1e-10)
 
 
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("likelihood", sorted(LIKELIHOODS))
 @pytest.mark.parametrize("extreme", [-1.0, 1.0])
 def test_logits_to_100_and_log_variances_to_30_stay_finite_in_both(likelihood, extreme):
     config = MLPConfig(x_dim=6, hidden=(5,), latent_dim=3, likelihood=likelihood)

@@ -7,12 +7,14 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from vae_numpy.likelihoods import LIKELIHOODS
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_torch.metrics import dataset_elbo, iw_estimate
+from vae_torch.models import MODELS as REGISTERED_MODELS
 from vae_torch.models import ConvConfig, ConvVAE, build_model
 
-MODELS = ("mlp", "conv", "cvae", "conv-cvae")
+MODELS = tuple(REGISTERED_MODELS)  # every registered kind
 SMALL = dict(hidden=(16,), latent_dim=3, channels=(4, 8), strides=(2, 2))
 
 
@@ -116,7 +118,7 @@ def test_conditional_samples_follow_the_label(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("likelihood", sorted(LIKELIHOODS))
 def test_iwae_with_one_sample_is_the_elbo_with_the_same_noise(name, likelihood):
     model = small(name, likelihood)
     x, c = batch(model, 6)
