@@ -34,6 +34,7 @@ from crosscheck.common import (
 )
 from elbo_math import numeric
 from vae_numpy import gaussian
+from vae_numpy.likelihoods import LIKELIHOODS
 from vae_torch import distributions
 
 # -- the comparisons: each a discrepancy, relative to the scale rounding is relative to --
@@ -194,3 +195,14 @@ def test_sigmoid_then_log_is_reported_at_large_logits_eq_3_2(monkeypatch):
 
     monkeypatch.setattr(distributions, "bernoulli_log_likelihood", sigmoid_then_log)
     assert bernoulli_discrepancy(TORCH, x, logits) == np.inf  # log(1 − 1) = −inf
+
+
+@pytest.mark.parametrize("name", sorted(LIKELIHOODS))
+def test_every_registered_likelihood_names_a_passing_elbo_math_check(name):
+    """The registry's link from code to mathematics: each likelihood's ``check`` exists
+    and passes, so the log-density it implements is one elbo_math verified."""
+    from elbo_math.registry import get_check
+
+    check = get_check(LIKELIHOODS[name].check)
+    assert check.kind == "identity"
+    assert check.verify().passed, check.id
