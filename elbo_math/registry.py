@@ -12,6 +12,7 @@ from elbo_math import (
     likelihoods,
     linear_gaussian,
     reparam,
+    surgery,
 )
 from elbo_math.check import Check
 
@@ -26,6 +27,7 @@ CHECKS: tuple[Check, ...] = (
     *layers.CHECKS,  # chapter 6
     *gradcheck.CHECKS,  # chapter 6
     *iwae.CHECKS,  # chapter 8
+    *surgery.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
 )
 

@@ -9,6 +9,7 @@ Hypothesis profiles, chosen by the environment variable HYPOTHESIS_PROFILE:
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=15, deadline=None)
@@ -22,3 +23,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_judges(tmp_path_factory):
+    """Judges (vae_torch.judge) trained in 50 steps, cached in a folder of this test
+    session: the tests check what is done with a judge's outputs, and a real judge
+    (a minute of training, measured by the experiments) never meets a test's."""
+    from vae_torch import judge
+
+    folder = tmp_path_factory.mktemp("judges")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(judge, "STEPS", 50)
+        patch.setattr(judge, "judge_folder", lambda: folder)
+        yield folder

@@ -20,6 +20,7 @@ from elbo_math import (
     likelihoods,
     linear_gaussian,
     reparam,
+    surgery,
 )
 from elbo_math.__main__ import main
 from elbo_math.check import Check, CheckResult, is_zero
@@ -70,6 +71,7 @@ STABLE_IDS = {
     "iwae.bounded_by_evidence": "(8.3)",
     "iwae.nondecreasing_in_k": "(8.4)",
     "iwae.exact_at_posterior": "(8.5)",
+    "surgery.average_kl": "(8.6)",
     "erratum.elbo_bound_direction": "(11.1)",
     "erratum.kl_loss": "(11.2)",
     "erratum.bce_log_of_target": "(11.3)",
@@ -236,6 +238,11 @@ PERTURBED = {
     ).verify(),
     "eq_8_1_log_k_dropped": lambda: iwae.verify_logsumexp(
         lambda a, m: m + sp.log(sum(sp.exp(ai - m) for ai in a))
+    ),
+    "eq_8_6_information_dropped": lambda: surgery.verify_surgery(surgery.MARGINAL_KL),
+    "eq_8_6_marginal_dropped": lambda: surgery.verify_surgery(surgery.MUTUAL_INFORMATION),
+    "eq_8_6_information_to_the_prior": lambda: surgery.verify_surgery(
+        sum(surgery.kl(q, surgery.P) for q in surgery.Q[:1]) + surgery.MARGINAL_KL
     ),
     "eq_11_1_correct_direction": lambda: errata.verify_direction(lambda e, lp: sp.Le(e, lp)),
     "eq_11_2_correct_kl": lambda: errata.verify_kl_loss(kl.KL_STD_NORMAL),

@@ -22,7 +22,14 @@ from vae_numpy.optim import Adam
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import DEFAULTS, Options
-from vae_numpy.run.records import EVAL_NOISE_SEED, Bound, diverged, epoch_line, epoch_record
+from vae_numpy.run.records import (
+    EVAL_NOISE_SEED,
+    Bound,
+    best_epoch,
+    diverged,
+    epoch_line,
+    epoch_record,
+)
 
 
 def evaluate(model: MLPVAE, x: np.ndarray, batch_size: int = 1000) -> Bound:
@@ -66,6 +73,8 @@ def train_numpy(config: TrainConfig, out: Path, options: Options = DEFAULTS) -> 
         record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
         save_model(run.parameters, model)
         history.append(record)
+        if best_epoch(history) == ep:
+            save_model(run.best_parameters, model)
         run.write_history(history)
         if options.progress:
             tqdm.write(epoch_line(record))

@@ -21,6 +21,7 @@ from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.io import atomic_path
+from vae_numpy.run.records import best_epoch
 from vae_torch.models import VAE, architecture, build_model
 
 FORMAT = "vae-from-scratch checkpoint"
@@ -92,32 +93,56 @@ def load_state(model: VAE, state: dict, config: TrainConfig, source: Path) -> No
 class LoadedRun:
     model: VAE
     config: TrainConfig
-    history: list[dict]
+    history: list[dict]  # every finished epoch of the run
     backend: str
     folder: RunFolder
+    which: str  # "best" or "last": whose parameters the model holds
+    epoch: int  # the epoch they are of
+
+    @property
+    def checkpoint(self) -> str:
+        """Which parameters, as commands print and record it."""
+        return f"{self.which} (epoch {self.epoch} of {len(self.history)})"
 
 
-def load_run(run: Path | RunFolder, device: torch.device | str = "cpu") -> LoadedRun:
-    """The trained model of a run folder, from either backend, on ``device``."""
+def load_run(
+    run: Path | RunFolder, device: torch.device | str = "cpu", which: str = "best"
+) -> LoadedRun:
+    """The trained model of a run folder, from either backend, on ``device``: the
+    parameters of the best validation ELBO (``which="best"``) or of the last epoch.
+    A run that keeps no best checkpoint (written before they were kept) gives its last."""
     folder = run if isinstance(run, RunFolder) else RunFolder(run)
     config = folder.config()
+    path = folder.model_file(config.backend, which)
+    if which == "best" and not path.is_file():
+        which, path = "last", folder.model_file(config.backend, "last")
     if config.backend == "numpy":
-        from vae_numpy.checkpoint import load_model
-        from vae_torch.convert import to_torch
-
-        shape = folder.environment().get("image_shape")
-        model = to_torch(load_model(folder.parameters), torch.float32, shape and tuple(shape))
-        return LoadedRun(model.to(device), config, folder.history(), "numpy", folder)
-    if not folder.checkpoint.is_file():
+        return load_numpy_run(folder, config, path, which, device)
+    if not path.is_file():
         raise VaeError(
-            f"{folder} has no {folder.checkpoint.name}: no epoch of this run has finished; "
+            f"{folder} has no {path.name}: no epoch of this run has finished; "
             f"train it first (vae train --out {folder}, or --resume {folder} if it was "
             "interrupted)"
         )
-    state = read_checkpoint(folder.checkpoint, device)
+    state = read_checkpoint(path, device)
     config = TrainConfig(**state["config"])
     record = state["architecture"]
     model = build_model(config, tuple(record["image_shape"]), record["n_classes"])
     model = model.to(device=device, dtype=getattr(torch, config.dtype))
-    load_state(model, state, config, folder.checkpoint)
-    return LoadedRun(model, config, state["history"], "torch", folder)
+    load_state(model, state, config, path)
+    history = folder.history() if which == "best" else state["history"]
+    return LoadedRun(model, config, history, "torch", folder, which, state["epoch"])
+
+
+def load_numpy_run(
+    folder: RunFolder, config: TrainConfig, path: Path, which: str, device
+) -> LoadedRun:
+    """A numpy run's model, converted to torch."""
+    from vae_numpy.checkpoint import load_model
+    from vae_torch.convert import to_torch
+
+    shape = folder.environment().get("image_shape")
+    model = to_torch(load_model(path), torch.float32, shape and tuple(shape))
+    history = folder.history()
+    epoch = best_epoch(history) if which == "best" else len(history)
+    return LoadedRun(model.to(device), config, history, "numpy", folder, which, epoch)

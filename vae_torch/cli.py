@@ -80,7 +80,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from vae_torch.evaluate import evaluate_run, evaluation_table
 
-    result = evaluate_run(args.run_dir, args.k, args.split, options_of(args))
+    result = evaluate_run(
+        args.run_dir, args.k, args.split, options_of(args), args.checkpoint, args.samples
+    )
     print(evaluation_table(result))
     print(f"written: {result['path']}")
     return 0
@@ -90,7 +92,9 @@ def cmd_figures(args: argparse.Namespace) -> int:
     from vae_torch.figures import make_figures
 
     only = [name.strip() for name in args.only.split(",")] if args.only else None
-    report = make_figures(args.run_dir, args.out, only, args.seed, args.quantiles, options_of(args))
+    report = make_figures(
+        args.run_dir, args.out, only, args.seed, args.quantiles, options_of(args), args.checkpoint
+    )
     for name, files in report["figures"].items():
         print(f"{name:16} {', '.join(files)}")
     for name, why in report["skipped"].items():
@@ -107,8 +111,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from vae_torch.sample import write_samples
 
-    device = args.device or "auto"
-    files = write_samples(args.run_dir, args.n, args.rows, args.label, args.seed, args.out, device)
+    files = write_samples(
+        args.run_dir, args.n, args.rows, args.label, args.seed, args.out, args.checkpoint,
+        options_of(args),
+    )  # fmt: skip
     print("written: " + ", ".join(map(str, files)))
     return 0
 
@@ -116,7 +122,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from vae_torch.compare import compare_runs
 
-    record = compare_runs(args.runs, args.k, args.out, args.seed, not args.fresh, options_of(args))
+    record = compare_runs(
+        args.runs, args.k, args.out, args.seed, not args.fresh, options_of(args), args.samples,
+        args.checkpoint,
+    )  # fmt: skip
     print(record["table"])
     print("written: " + ", ".join(record["files"]))
     return 0
@@ -221,6 +230,15 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 RUN_HELP = "a run folder written by vae train"
 
 
+def add_checkpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--checkpoint",
+        choices=("best", "last"),
+        default="best",
+        help="the parameters of the best validation ELBO (default) or of the last epoch",
+    )
+
+
 def add_options(p: argparse.ArgumentParser, device: bool = True) -> None:
     """The run-level options (``Options``) as flags."""
     if device:
@@ -277,6 +295,14 @@ def add_evaluate(sub) -> None:
     p.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--k", type=int, default=100, help="importance samples per image (default 100)")
     p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help="also judge N samples E[x|z], z ~ N(0, I): recognisable share, class coverage, "
+        "Fréchet distance, precision and recall (e.g. 1000)",
+    )
+    add_checkpoint(p)
     add_options(p)
     p.set_defaults(run=cmd_evaluate)
 
@@ -307,6 +333,7 @@ def add_figures(sub) -> None:
         metavar="LOW,HIGH",
         help="traversals decode norm.ppf at 7 probabilities from LOW to HIGH (default 0.05,0.95)",
     )
+    add_checkpoint(p)
     add_options(p)
     p.set_defaults(run=cmd_figures)
 
@@ -331,6 +358,8 @@ def add_sample(sub) -> None:
         ".png and .svg are written",
     )
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
+    add_checkpoint(p)
+    add_options(p, device=False)
     p.set_defaults(run=cmd_sample)
 
 
@@ -355,6 +384,14 @@ def add_compare(sub) -> None:
         action="store_true",
         help="evaluate again even where the run folder holds an evaluation with this k",
     )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="samples per run judged by the dataset's classifier (default 1000)",
+    )
+    add_checkpoint(p)
     add_options(p)
     p.set_defaults(run=cmd_compare)
 

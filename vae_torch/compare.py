@@ -42,33 +42,38 @@ def compare_runs(
     seed: int = 0,
     reuse: bool = True,
     options: Options = DEFAULTS,
+    samples: int | None = 1000,
+    checkpoint: str = "best",
 ) -> dict:
-    """Compare ``runs``; writes comparison.{md,json,png,svg} into ``out`` (default: a
-    folder "comparison" beside the first run) and returns the JSON record."""
+    """Compare ``runs`` (their ``checkpoint`` parameters, with ``samples`` samples judged;
+    None: none); writes comparison.{md,json,png,svg} into ``out`` (default: a folder
+    "comparison" beside the first run) and returns the JSON record."""
     runs = [Path(r) for r in runs]
     if len(runs) < 2:
         raise VaeError("give at least two run folders to compare")
     if len({r.resolve() for r in runs}) < len(runs):
         raise VaeError("a run is named twice; give each run once")
     dev = resolve_device(options.device or "auto")
-    loaded = [load_run(r, dev) for r in runs]
+    loaded = [load_run(r, dev, checkpoint) for r in runs]
     check_comparable(runs, loaded)
     names = [r.name for r in runs]
     if len(set(names)) < len(names):
         names = [str(r) for r in runs]
     rows, evaluation = [], {}
     for name, item in zip(names, loaded, strict=True):
-        evaluation = reuse and item.folder.cached_evaluation(k, len(item.history))
+        epochs = len(item.history)
+        evaluation = reuse and item.folder.cached_evaluation(k, epochs, item.which, samples)
         reused = bool(evaluation)
         if not evaluation:
-            evaluation = evaluate_run(item.folder.path, k, "test", options)
+            evaluation = evaluate_run(item.folder.path, k, "test", options, item.which, samples)
         rows.append(comparison_row(name, item, evaluation, reused))
     first = loaded[0].config
     record = {
         "dataset": first.dataset,
         "pixels": first.pixels,
         "likelihood": first.likelihood,
-        "sigma": loaded[0].model.likelihood.params().get("sigma"),
+        "sigma": sorted({item.model.likelihood.params().get("sigma") for item in loaded} - {None})
+        or None,
         "test_examples": evaluation["examples"],
         "units": "nats per example; training time in seconds (optimisation steps only)",
         "runs": rows,
@@ -77,17 +82,28 @@ def compare_runs(
     table = markdown_table(record)
     write_text(out / "comparison.md", table + "\n")
     write_json(out / "comparison.json", record)
-    figure = samples_side_by_side([item.model for item in loaded], names, seed)
+    figure = samples_side_by_side([item.model for item in loaded], names, seed, rows)
     files = save(figure, out, "comparison")
     return record | {"table": table, "files": [str(out / "comparison.md"), *map(str, files)]}
 
 
+def is_likelihood(item: LoadedRun) -> bool:
+    """Whether the run's ELBO is a bound on a normalised likelihood of its pixels."""
+    config = item.config
+    return item.model.likelihood.bits_per_dim(1.0, config.pixels, 1) is not None
+
+
 def check_comparable(runs: list[Path], loaded: list[LoadedRun]) -> None:
-    """Refuse runs whose ELBOs measure different things."""
+    """Refuse runs whose ELBOs measure different things. Runs on the same data and pixel
+    view compare when their likelihoods are the same (with the same parameters), or when
+    each is a normalised likelihood of those pixels (then nats are nats: a Gaussian of
+    σ = 0.1 against one of σ = 0.3 on dequantized pixels)."""
     first = loaded[0]
     for run, other in zip(runs[1:], loaded[1:], strict=True):
         fields = [(f, getattr(first.config, f), getattr(other.config, f)) for f in SAME]
-        if first.config.likelihood == other.config.likelihood:
+        if is_likelihood(first) and is_likelihood(other):
+            fields = fields[:-1]  # ("likelihood", ...): any two densities of the same data
+        elif first.config.likelihood == other.config.likelihood:
             mine, theirs = first.model.likelihood.params(), other.model.likelihood.params()
             fields += [(p, mine[p], theirs[p]) for p in mine]
         differ = [f"{f} {a!r} vs {b!r}" for f, a, b in fields if a != b]
@@ -104,6 +120,7 @@ def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -
         "name": name,
         "run": str(item.folder),
         "model": config.model,
+        "likelihood": repr(item.model.likelihood),
         "hidden": list(config.hidden),
         "latent_dim": config.latent_dim,
         "parameters": parameter_counts(item.model),
@@ -119,15 +136,40 @@ def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -
         "trained_on": item.folder.environment().get("device") or config.backend,
         "evaluation": evaluation["path"],
         "evaluation_reused": reused,
+        "checkpoint": item.checkpoint,
+        "active_units": evaluation["latent"]["active_units"],
+        "sample_quality": evaluation.get("sample_quality"),
     }
 
 
+SAMPLE_COLUMNS = {  # header: key of sample_quality, decimals
+    "recognisable": ("recognisable_share", 3),
+    "smallest class": ("smallest_class_share", 3),
+    "Fréchet": ("frechet_distance", 2),
+    "precision": ("precision", 3),
+    "recall": ("recall", 3),
+}
+
+
+def sample_cells(q: dict | None) -> list[str]:
+    """Value ± standard error of each sample score, or n/a."""
+    if not q or "n/a" in q:
+        return ["n/a"] * len(SAMPLE_COLUMNS)
+    return [
+        f"{q[key]['value']:.{digits}f} ± {q[key]['standard_error']:.{digits}f}"
+        for key, digits in SAMPLE_COLUMNS.values()
+    ]
+
+
 def markdown_table(record: dict) -> str:
-    sigma = f", σ = {record['sigma']}" if record["sigma"] is not None else ""
+    sigma = ""
+    if record["sigma"]:
+        sigma = ", σ = " + ", ".join(map(str, record["sigma"]))
     k = record["runs"][0]["iwae_k"]
     head = [
         "run",
         "model",
+        "likelihood",
         "hidden",
         "latent",
         "encoder params",
@@ -138,23 +180,28 @@ def markdown_table(record: dict) -> str:
         "KL",
         f"IWAE k={k}",
         "± SE",
+        "IWAE bits/dim",
+        "active units",
+        *SAMPLE_COLUMNS,
         "train time (s)",
-        "epochs",
+        "epochs (checkpoint)",
         "trained on",
     ]
     lines = [
         f"{record['dataset']} test set ({record['test_examples']:,} images), {record['pixels']} "
         f"pixels, {record['likelihood']} likelihood{sigma}; nats per image, higher is better "
         "(ELBO = E_q[log p(x|z)] − KL ≤ IWAE_k ≤ log p(x) in expectation)",
+        judge_line(record["runs"][0]["sample_quality"]),
         "",
         "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|",
+        "|" + "|".join("---" if i < 4 else "---:" for i in range(len(head))) + "|",
     ]
     for r in record["runs"]:
         p = r["parameters"]
         cells = [
             r["name"],
             r["model"],
+            r["likelihood"],
             ",".join(map(str, r["hidden"])) or "none",
             str(r["latent_dim"]),
             f"{p['encoder']:,}",
@@ -165,21 +212,48 @@ def markdown_table(record: dict) -> str:
             f"{r['test_kl']:.2f}",
             f"{r['iwae']:.2f}",
             f"{r['iwae_standard_error']:.2f}",
+            "n/a" if r["iwae_bits_per_dim"] is None else f"{r['iwae_bits_per_dim']:.3f}",
+            str(r["active_units"]),
+            *sample_cells(r["sample_quality"]),
             f"{r['train_seconds']:.1f}",
-            str(r["epochs"]),
+            r["checkpoint"],
             r["trained_on"],
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def samples_side_by_side(models: list[VAE], names: list[str], seed: int) -> Figure:
-    """One 2x5 grid of E[x|z], z ~ N(0, I), per model; the same generator seed for each."""
-    fig = Figure(figsize=(4.2 * len(models), 2.9), dpi=DPI, layout="constrained")
+def samples_side_by_side(
+    models: list[VAE], names: list[str], seed: int, rows: list[dict]
+) -> Figure:
+    """One 2x5 grid of E[x|z], z ~ N(0, I), per model; the same generator seed for each;
+    each titled with its recognisable share where the samples were judged."""
+    fig = Figure(figsize=(4.2 * len(models), 3.1), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, len(models))
-    for ax, model, name in zip(axes, models, names, strict=True):
+    for ax, model, name, row in zip(axes, models, names, rows, strict=True):
         gen = torch.Generator(model.device).manual_seed(seed)
         images = as_images(model.sample(10, gen, each_class(model, 10)), model.image_shape)
-        show_grid(ax, images, 2, 5, f"{name}\n{model.count_parameters():,} parameters")
+        title = f"{name}\n{model.count_parameters():,} parameters"
+        q = row["sample_quality"]
+        if q and "n/a" not in q:
+            share = q["recognisable_share"]
+            title += f"; recognisable {share['value']:.2f} ± {share['standard_error']:.2f}"
+        show_grid(ax, images, 2, 5, title)
     fig.suptitle(f"E[x|z] for z ~ N(0, I) (seed {seed})", fontsize=10)
     return fig
+
+
+def judge_line(q: dict | None) -> str:
+    """What the sample columns are: the judge, its own scores on real test images."""
+    if not q:
+        return "samples not judged"
+    if "n/a" in q:
+        return f"samples: n/a, {q['n/a']}"
+    j = q["judge"]
+    return (
+        f"samples: {q['samples']:,} E[x|z], z ~ N(0, I), per run, judged by a CNN with test "
+        f"accuracy {j['test_accuracy']:.3f} that recognises {j['test_confident_share']:.3f} "
+        f"of real test images (confidence >= {j['confident']}); the Fréchet distance of "
+        f"{q['samples']:,} training images to the test images is "
+        f"{q['frechet_floor_train_vs_test']:.2f}; ± one standard error"
+    )

@@ -48,17 +48,45 @@ class DeviceSplit:
     def device(self) -> torch.device:
         return self.uint8.device
 
-    def epoch(self, generator: torch.Generator) -> torch.Tensor:
-        """What one training epoch sees (N, C·H·W): fresh noise for the dynamic kinds."""
+    def grey(self) -> torch.Tensor:
+        """The images as grey levels u/255, (N, C, H, W) float32: what a judge sees."""
+        return self.uint8.float().div(255).view(-1, *self.image_shape)
+
+    def epoch(self, generator: torch.Generator, shift: int = 0) -> torch.Tensor:
+        """What one training epoch sees (N, C·H·W): fresh noise for the dynamic kinds;
+        with ``shift``, each image moved by its own random offset of up to ``shift``
+        pixels along each axis (augmentation; the uncovered border is background, 0).
+        The offsets are drawn first, and only when ``shift`` > 0, so an unshifted
+        epoch draws exactly what it did before shifts existed."""
+        offsets = self.offsets(shift, generator) if shift else None
         if not self.pixels.fresh_each_epoch:
-            return self.fixed
+            return self.fixed if offsets is None else self.shifted(self.fixed, shift, offsets)
+        u = self.uint8 if offsets is None else self.shifted(self.uint8, shift, offsets)
         if self.pixels is Pixels.DYNAMIC_BINARY:
-            return torch.bernoulli(self.uint8.to(self.dtype) / 255, generator=generator)
+            return torch.bernoulli(u.to(self.dtype) / 255, generator=generator)
         levels = np_pixels.NOISE_LEVELS  # see vae_numpy.data.pixels.dequantize
         r = torch.randint(
-            0, levels, self.uint8.shape, generator=generator, device=self.device, dtype=torch.int32
+            0, levels, u.shape, generator=generator, device=self.device, dtype=torch.int32
         )
-        return (self.uint8.to(torch.int32) * levels + r).to(self.dtype) / (256 * levels)
+        return (u.to(torch.int32) * levels + r).to(self.dtype) / (256 * levels)
+
+    def offsets(self, shift: int, generator: torch.Generator) -> torch.Tensor:
+        """(N, 2) offsets in 0..2·shift, one (row, column) pair per image."""
+        return torch.randint(
+            0, 2 * shift + 1, (len(self), 2), generator=generator, device=generator.device
+        ).to(self.device)
+
+    def shifted(self, flat: torch.Tensor, shift: int, offsets: torch.Tensor) -> torch.Tensor:
+        """Images (N, C·H·W) moved by shift − offsets: windows of the zero-padded images."""
+        n, (c, h, w) = len(flat), self.image_shape
+        padded = torch.nn.functional.pad(flat.view(n, c, h, w), (shift,) * 4)
+        rows = offsets[:, 0, None] + torch.arange(h, device=self.device)  # (N, H)
+        cols = offsets[:, 1, None] + torch.arange(w, device=self.device)  # (N, W)
+        images = torch.arange(n, device=self.device)[:, None, None, None]
+        channels = torch.arange(c, device=self.device)[None, :, None, None]
+        return padded[images, channels, rows[:, None, :, None], cols[:, None, None, :]].reshape(
+            n, -1
+        )
 
 
 def batch_indices(

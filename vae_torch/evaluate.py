@@ -1,25 +1,43 @@
-"""``vae evaluate``: a run's model on the test (or validation) set, as JSON and a table."""
+"""``vae evaluate``: a run's model on the test (or validation) set, as JSON and a table.
+
+The ELBO with its two parts and IWAE_k (chapter 8), the latent diagnostics (KL per
+dimension, active units, ELBO surgery: ``vae_torch.diagnostics``) and, with
+``samples``, the quality of that many samples as the dataset's judge sees it
+(``vae_torch.sample_quality``), of the best checkpoint (default) or the last.
+"""
 
 import time
 from pathlib import Path
 
+from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import write_json
 from vae_numpy.run.options import DEFAULTS, Options
-from vae_torch.checkpoint import load_run
-from vae_torch.data import run_split
+from vae_torch.checkpoint import LoadedRun, load_run
+from vae_torch.data import DeviceSplit, run_splits
 from vae_torch.device import device_name, resolve_device
+from vae_torch.diagnostics import latent_diagnostics
 from vae_torch.metrics import dataset_elbo, iw_estimate
 
 
-def evaluate_run(run: Path, k: int = 100, which: str = "test", options: Options = DEFAULTS) -> dict:
-    """ELBO (with its parts) and IWAE_k of the run's model; written to the run folder."""
+def evaluate_run(
+    run: Path,
+    k: int = 100,
+    which: str = "test",
+    options: Options = DEFAULTS,
+    checkpoint: str = "best",
+    samples: int | None = None,
+) -> dict:
+    """ELBO (with its parts), IWAE_k, latent diagnostics and (``samples``: how many are
+    judged; None: none) sample quality of the run's model; written to the run folder."""
+    if samples is not None and samples < 2:
+        raise VaeError(f"--samples must be at least 2 samples to judge, got {samples}")
     dev = resolve_device(options.device or "auto")
-    loaded = load_run(run, dev)
+    loaded = load_run(run, dev, checkpoint)
     model, config = loaded.model.eval(), loaded.config
-    data = run_split(config, which, dev, model.dtype, options)
+    wanted = (which, "train") if samples else (which,)  # training images: the FID floor
+    data, *train = run_splits(config, wanted, dev, model.dtype, options)
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
-    dims = x[0].numel()
 
     start = time.perf_counter()
     bound = dataset_elbo(model, x, c)
@@ -29,10 +47,12 @@ def evaluate_run(run: Path, k: int = 100, which: str = "test", options: Options 
     iw_seconds = time.perf_counter() - start
 
     bits = model.likelihood.bits_per_dim
+    dims = x[0].numel()
     result = {
         "run": str(run),
         "backend": loaded.backend,
         "model": config.model,
+        "checkpoint": loaded.checkpoint,
         "parameters": model.count_parameters(),
         "dataset": config.dataset,
         "split": which,
@@ -52,12 +72,30 @@ def evaluate_run(run: Path, k: int = 100, which: str = "test", options: Options 
         "seconds_iwae": iw_seconds,
         "device": device_name(dev),
         "units": "nats per example (sum over pixels and latent dimensions), mean over examples",
+        "latent": latent_diagnostics(model, x, c),
     }
     if result["elbo_bits_per_dim"] is None:
         result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
-    path = loaded.folder.evaluation(which, k)
+    if samples:
+        result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
+    path = loaded.folder.evaluation(which, k, loaded.which)
     write_json(path, result)
     return result | {"path": str(path)}
+
+
+def judged_samples(
+    loaded: LoadedRun, test: DeviceSplit, train: DeviceSplit, n: int, options: Options
+) -> dict:
+    """The sample scores of ``vae_torch.sample_quality``, or why there are none."""
+    from vae_torch.judge import get_judge
+    from vae_torch.sample_quality import sample_quality
+
+    if len(test.classes) < 2:
+        return {"n/a": f"{loaded.config.dataset} has no class labels, so it has no judge"}
+    judge = get_judge(loaded.config.dataset, options)
+    return sample_quality(
+        loaded.model, judge, test.grey(), test.labels.cpu().numpy(), train.grey(), n
+    )
 
 
 def evaluation_table(r: dict) -> str:
@@ -68,7 +106,7 @@ def evaluation_table(r: dict) -> str:
 
     rows = [
         f"{r['run']}: {r['model']} ({r['parameters']:,} parameters, {r['backend']}), "
-        f"{r['epochs_trained']} epochs; {r['dataset']} {r['split']} set, {r['examples']:,} "
+        f"{r['checkpoint']} checkpoint; {r['dataset']} {r['split']} set, {r['examples']:,} "
         f"images, {r['pixels']} pixels, {r['likelihood']} likelihood",
         f"{'':32} {'nats/example':>13} {'bits/dim':>9}",
         f"{'ELBO = log p(x|z) - KL':32} {r['elbo']:13.2f} {bits(r['elbo_bits_per_dim'])}",
@@ -79,4 +117,42 @@ def evaluation_table(r: dict) -> str:
     ]
     if "bits_per_dim_note" in r:
         rows.append(r["bits_per_dim_note"])
+    rows += latent_rows(r["latent"])
+    if "sample_quality" in r:
+        rows += sample_rows(r["sample_quality"])
     return "\n".join(rows)
+
+
+def latent_rows(d: dict) -> list[str]:
+    mi, marginal = d["mutual_information"], d["marginal_kl"]
+    return [
+        f"latent: {d['active_units']} of {len(d['kl_per_dim'])} dimensions active "
+        f"(Cov_x E_q[z_d] > {d['active_threshold']}); ELBO surgery (8.6): average KL "
+        f"{d['average_kl']:.2f} = I_q(n; z) {mi['value']:.2f} (at most log N = "
+        f"{d['mutual_information_bound']:.2f}) + KL(q(z) || p(z)) {marginal['value']:.2f}"
+        f" ± {marginal['standard_error']:.2f}",
+    ]
+
+
+def sample_rows(q: dict) -> list[str]:
+    if "n/a" in q:
+        return [f"samples: n/a, {q['n/a']}"]
+    j = q["judge"]
+
+    def pm(key: str, digits: int = 3) -> str:
+        return f"{q[key]['value']:.{digits}f} ± {q[key]['standard_error']:.{digits}f}"
+
+    rows = [
+        f"samples: {q['samples']:,} draws E[x|z], z ~ N(0, I); judged by a CNN with test "
+        f"accuracy {j['test_accuracy']:.3f}, {j['test_confident_share']:.3f} of real test "
+        f"images recognised",
+        f"  recognisable share (confidence >= {j['confident']}) {pm('recognisable_share')}",
+        f"  smallest class share {pm('smallest_class_share')}; KL(classes || test) "
+        f"{pm('class_kl_to_test')}; judge score {pm('judge_score', 2)}",
+        f"  Fréchet distance {pm('frechet_distance', 2)} (train vs test: "
+        f"{q['frechet_floor_train_vs_test']:.2f}); precision {pm('precision')}, "
+        f"recall {pm('recall')}",
+    ]
+    if "conditional_accuracy" in q:
+        rows.append(f"  class-c samples judged c {pm('conditional_accuracy')}")
+    return rows

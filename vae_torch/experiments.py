@@ -30,6 +30,8 @@ from vae_torch.figures import make_figures
 DIGITS = "digits"  # full MNIST where present, else mnist-5k
 
 CONV = {"model": "conv", "channels": (32, 64), "strides": (2, 2), "hidden": (256,)}
+GAUSSIAN_CONV = CONV | {"likelihood": "gaussian", "pixels": "dequantized", "latent_dim": 4}
+SIGMAS = (0.05, 0.1, 0.2, 0.3)
 GAUSSIAN_MLP = {
     "model": "mlp",
     "likelihood": "gaussian",
@@ -37,6 +39,9 @@ GAUSSIAN_MLP = {
     "pixels": "dequantized",
     "latent_dim": 20,
 }
+
+
+LATENT_FIGURES = ("kl-per-dimension", "aggregate-posterior")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Recipe:
     runs: dict[str, dict]  # run folder name -> TrainConfig fields
     figures: tuple[str, ...]
     k: int = 100  # importance samples of the log-likelihood estimate
+    samples: int = 1000  # samples judged by the dataset's classifier
     compare: bool = False
     notes: tuple[str, ...] = field(default=())
 
@@ -72,7 +78,14 @@ RECIPES = {
                     "latent_dim": 16,
                 }
             },
-            figures=("elbo-curves", "loss-terms", "samples", "interpolations", "reconstructions"),
+            figures=(
+                "elbo-curves",
+                "loss-terms",
+                "samples",
+                "interpolations",
+                "reconstructions",
+                *LATENT_FIGURES,
+            ),
         ),
         Recipe(
             name="conv-fashion",
@@ -94,6 +107,7 @@ RECIPES = {
                 "latent-hist2d",
                 "traversals-1d",
                 "traversal-2d",
+                *LATENT_FIGURES,
             ),
             notes=(
                 "grey-level pixels under the Bernoulli likelihood: the course's BCE, not a "
@@ -111,8 +125,21 @@ RECIPES = {
                 "baseline": GAUSSIAN_MLP | {"hidden": ()},
                 "deep": GAUSSIAN_MLP | {"hidden": (512, 256)},
             },
-            figures=("elbo-curves", "loss-terms", "reconstructions", "samples"),
+            figures=("elbo-curves", "loss-terms", "reconstructions", "samples", *LATENT_FIGURES),
             k=1000,
+            compare=True,
+        ),
+        Recipe(
+            name="sigma-sweep",
+            seeds="001, 003",
+            question="the Gaussian likelihood's fixed σ in {0.05, 0.1, 0.2, 0.3} on "
+            "dequantized digits, the gaussian-digits architecture: bits/dim, KL, active "
+            "units, recognisable share and Fréchet distance side by side, with the samples; "
+            "σ as the KL weight of (3.5)",
+            dataset=DIGITS,
+            epochs={"mnist": 10, "mnist-5k": 60},
+            runs={f"sigma-{sigma}": GAUSSIAN_CONV | {"sigma": sigma} for sigma in SIGMAS},
+            figures=("samples", "kl-per-dimension"),
             compare=True,
         ),
         Recipe(
@@ -123,7 +150,14 @@ RECIPES = {
             dataset=DIGITS,
             epochs={"mnist": 10, "mnist-5k": 30},
             runs={"conv-cvae": CONV | {"model": "conv-cvae", "latent_dim": 16}},
-            figures=("elbo-curves", "loss-terms", "reconstructions", "samples", "class-grid"),
+            figures=(
+                "elbo-curves",
+                "loss-terms",
+                "reconstructions",
+                "samples",
+                "class-grid",
+                *LATENT_FIGURES,
+            ),
         ),
     )
 }
@@ -231,7 +265,9 @@ def run_experiment(
         )
     if recipe.compare:
         runs = [folder / run_name for run_name in recipe.runs]
-        comparison = compare_runs(runs, recipe.k, folder / "comparison", options=options)
+        comparison = compare_runs(
+            runs, recipe.k, folder / "comparison", options=options, samples=recipe.samples
+        )
         record["comparison"] = {
             key: comparison[key] for key in ("table", "files", "runs", "test_examples")
         }
@@ -242,16 +278,19 @@ def run_experiment(
 def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options: Options) -> dict:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
     status = ensure_trained(config, run, options)
-    evaluation = run.cached_evaluation(recipe.k, config.epochs) or evaluate_run(
-        run.path, recipe.k, "test", options
-    )
+    evaluation = run.cached_evaluation(
+        recipe.k, config.epochs, "best", recipe.samples
+    ) or evaluate_run(run.path, recipe.k, "test", options, "best", recipe.samples)
     figures = make_figures(run.path, only=list(recipe.figures), options=options)
     return {
         "folder": str(run),
         "status": status,
         "config": dataclasses.asdict(config),
         "last_epoch": run.history()[-1],
+        "checkpoint": evaluation["checkpoint"],
         "test": {key: evaluation[key] for key in TEST_KEYS},
+        "latent_diagnostics": evaluation["latent"],
+        "sample_quality": evaluation.get("sample_quality"),
         "parameters": evaluation["parameters"],
         "train_examples": run.environment().get("train_examples"),
         "test_examples": evaluation["examples"],

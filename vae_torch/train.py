@@ -7,7 +7,8 @@ straight through or was resumed from a checkpoint before it, and no generator
 state has to be saved. Batches are index tensors into one resident tensor.
 
 After every epoch: the validation ELBO and its parts (fixed view, fixed noise,
-analytic KL), one line of output, history.json, and checkpoint.pt (atomically),
+analytic KL), one line of output, history.json, and checkpoint.pt (atomically; and
+best.pt when the validation ELBO is the best so far),
 so a run killed at any moment resumes from its last finished epoch with
 ``resume_torch(RUN)``; on the CPU the resumed run ends with bit-identical parameters.
 """
@@ -25,7 +26,14 @@ from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.io import stray_temp_files
 from vae_numpy.run.options import DEFAULTS, Options
-from vae_numpy.run.records import Bound, diverged, epoch_line, epoch_record, stream_seed
+from vae_numpy.run.records import (
+    Bound,
+    best_epoch,
+    diverged,
+    epoch_line,
+    epoch_record,
+    stream_seed,
+)
 from vae_torch.checkpoint import load_state, read_checkpoint, save_checkpoint
 from vae_torch.data import DeviceSplit, batch_indices, run_splits
 from vae_torch.device import device_name, resolve_device
@@ -106,8 +114,8 @@ def _train(config: TrainConfig, run: RunFolder, state: dict | None, options: Opt
         extra = {"backend": "torch", "torch": str(torch.__version__), "device": device_name(dev)}
         run.create(config, extra | {"train_examples": len(train)})
     else:
-        for stray in stray_temp_files(run.checkpoint):  # left by a kill mid-write
-            stray.unlink()
+        for stray in stray_temp_files(run.checkpoint) + stray_temp_files(run.best_checkpoint):
+            stray.unlink()  # left by a kill mid-write
         load_state(model, state, config, run.checkpoint)
         optimizer.load_state_dict(state["optimizer"])
         history = state["history"]
@@ -117,6 +125,8 @@ def _train(config: TrainConfig, run: RunFolder, state: dict | None, options: Opt
     for ep in range(len(history) + 1, config.epochs + 1):
         history.append(run_epoch(session, ep))
         save_checkpoint(run.checkpoint, model, optimizer, config, ep, history)
+        if best_epoch(history) == ep:
+            save_checkpoint(run.best_checkpoint, model, optimizer, config, ep, history)
         run.write_history(history)
         if options.progress:
             tqdm.write(epoch_line(history[-1]))
@@ -142,7 +152,7 @@ def train_epoch(s: Session, ep: int) -> Bound:
     config, model, dev = s.config, s.model, s.device
     model.train()
     generator = torch.Generator(dev).manual_seed(epoch_seed(config.seed, ep))
-    x_all = s.train.epoch(generator).view(-1, *model.x_shape)
+    x_all = s.train.epoch(generator, config.shift).view(-1, *model.x_shape)
     batches = batch_indices(len(s.train), config.batch_size, generator, dev)
     eps_all = torch.randn(
         (len(s.train), config.latent_dim), generator=generator, device=dev, dtype=x_all.dtype

@@ -14,7 +14,8 @@ erratum check renders the course's wrong formula beside the corrected one.
 ``{metric}`` role: ``{metric}`conv-fashion:runs.latent-20.test.elbo``` is the number
 at that key path of docs/figures/conv-fashion/metrics.json (written by
 ``docs/regenerate_figures.py``), formatted to 2 decimals (integers with thousands
-separators), so every measured number the notes quote comes from the run's file.
+separators), or by a format after a second colon (``...recognisable_share.value:.3f``),
+so every measured number the notes quote comes from the run's file.
 """
 
 import json
@@ -81,6 +82,7 @@ def metrics(experiment: str) -> dict:
 class Metric(SphinxRole):
     def run(self):
         experiment, _, path = self.text.partition(":")
+        path, _, spec = path.partition(":")  # an optional format, e.g. .3f
         try:
             value = metrics(experiment)
             for key in path.split("."):
@@ -94,6 +96,8 @@ class Metric(SphinxRole):
             return [], [msg]
         if isinstance(value, bool) or not isinstance(value, int | float):
             text = str(value)
+        elif spec:
+            text = format(value, spec)
         elif isinstance(value, int):
             text = f"{value:,}"
         else:

@@ -126,3 +126,27 @@ def test_batches_cover_every_example_once(n, batch, shuffle):
     parts = batch_indices(n, batch, g, torch.device("cpu"))
     assert all(len(p) <= batch for p in parts)
     np.testing.assert_array_equal(np.sort(torch.cat(parts).numpy()), np.arange(n))
+
+
+@pytest.mark.parametrize("pixels", ["grey", "static-binary", "dynamic-binary", "dequantized"])
+def test_a_shifted_epoch_moves_each_image_by_its_own_offset(pixels):
+    """One bright pixel per image lands where its offset says, in every pixel view, and
+    the rest of the image stays background; shift 0 draws exactly the unshifted epoch."""
+    n, shift = 40, 2
+    images = np.zeros((n, 7, 9), dtype=np.uint8)
+    rows, cols = np.arange(n) % 3 + 2, np.arange(n) % 5 + 2  # 2 from every edge
+    images[np.arange(n), rows, cols] = 255
+    data = DeviceSplit(Split(images, np.zeros(n, dtype=np.int64)), pixels, 0, "cpu")
+    generator = torch.Generator().manual_seed(5)
+    offsets = data.offsets(shift, torch.Generator().manual_seed(5))
+    moved = data.epoch(generator, shift).view(n, 7, 9)
+    for i in range(n):
+        r, c = rows[i] + shift - offsets[i, 0], cols[i] + shift - offsets[i, 1]
+        assert moved[i, r, c] >= 255 / 256  # the bright pixel, in any view
+        others = moved[i].clone()
+        others[r, c] = 0
+        assert others.max() < 1 / 256  # background (dequantized: below the first level)
+    assert torch.equal(
+        data.epoch(torch.Generator().manual_seed(9), 0),
+        data.epoch(torch.Generator().manual_seed(9)),
+    )

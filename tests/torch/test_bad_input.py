@@ -213,7 +213,7 @@ def test_training_and_evaluating_from_the_command_line(tmp_path):
         check=False,
     )
     assert evaluate.returncode == 0, evaluate.stderr
-    assert "IWAE k=3" in evaluate.stdout and (out / "evaluation-test-k3.json").is_file()
+    assert "IWAE k=3" in evaluate.stdout and RunFolder(out).evaluation("test", 3).is_file()
 
 
 def test_an_interrupted_training_says_how_to_resume(capsys, run, monkeypatch):

@@ -8,6 +8,7 @@ import pytest
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import QUIET, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
@@ -42,7 +43,7 @@ def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
         assert p["encoder"] == sum(p.numel() for p in model.encoder.parameters())
         assert p["encoder"] + p["decoder"] == p["total"]
         assert f"| {p['total']:,} |" in out  # the printed table has the same numbers
-        evaluation = json.loads((run / "evaluation-test-k5.json").read_text())
+        evaluation = json.loads(RunFolder(run).evaluation("test", 5).read_text())
         assert row["iwae"] == evaluation["iwae"] and row["test_elbo"] == evaluation["elbo"]
         history = json.loads((run / "history.json").read_text())
         assert row["train_seconds"] == pytest.approx(sum(r["train_seconds"] for r in history))
@@ -54,6 +55,12 @@ def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
     }
     table = (tmp_path / "comparison.md").read_text()
     assert table.count("\n| ") == 3  # the header and one row per run
+    for row in record["runs"]:  # judged samples, their scores in the table
+        q = row["sample_quality"]
+        assert q["samples"] == 1000
+        share = q["recognisable_share"]
+        assert f"{share['value']:.3f} ± {share['standard_error']:.3f}" in table
+    assert "judged by a CNN with test accuracy" in table
     assert (tmp_path / "comparison.png").stat().st_size > 0
     assert (tmp_path / "comparison.svg").stat().st_size > 0
 
@@ -75,10 +82,35 @@ def test_parameter_counts_of_a_conditional_conv_model():
     assert p["encoder"] + p["decoder"] == p["total"]
 
 
+def test_two_densities_of_the_same_pixels_compare_whatever_their_sigma(tmp_path):
+    """Gaussians of σ = 0.1 and 0.3 on dequantized pixels are both densities of the same
+    data: their ELBOs are bounds on log-likelihoods in the same units. On grey levels,
+    where neither is a likelihood of the images, they are refused."""
+    runs = {}
+    for sigma in (0.1, 0.3):
+        for pixels in ("dequantized", "grey"):
+            fields = {**TINY, "likelihood": "gaussian", "sigma": sigma, "pixels": pixels}
+            runs[sigma, pixels] = tmp_path / f"{pixels}-{sigma}"
+            train_torch(TrainConfig(**fields), runs[sigma, pixels], options=QUIET)
+    pair = [runs[0.1, "dequantized"], runs[0.3, "dequantized"]]
+    record = compare_runs(pair, k=2, out=tmp_path / "c", options=QUIET, samples=None)
+    assert record["sigma"] == [0.1, 0.3]
+    assert [r["likelihood"] for r in record["runs"]] == [
+        "Gaussian(sigma=0.1)",
+        "Gaussian(sigma=0.3)",
+    ]
+    with pytest.raises(VaeError, match=r"not comparable \(sigma 0.1 vs 0.3\)"):
+        compare_runs([runs[0.1, "grey"], runs[0.3, "grey"]], k=2, out=tmp_path / "d")
+
+
 @pytest.mark.parametrize(
     ("other", "message"),
     [
-        ({"likelihood": "gaussian"}, "pixels .*, likelihood 'bernoulli' vs 'gaussian'"),
+        ({"likelihood": "gaussian"}, "pixels 'dynamic-binary' vs 'dequantized'"),
+        (  # a Gaussian density at binary values is no likelihood: nats of different things
+            {"likelihood": "gaussian", "pixels": "dynamic-binary"},
+            "likelihood 'bernoulli' vs 'gaussian'",
+        ),
         ({"dataset": "fashion-mnist"}, "dataset 'mnist-5k' vs 'fashion-mnist'"),
         ({"pixels": "static-binary"}, "pixels 'dynamic-binary' vs 'static-binary'"),
     ],

@@ -99,7 +99,10 @@ def test_sample_writes_a_grid_of_the_asked_shape(runs, tmp_path):
     files = write_samples(runs["cvae"], n=12, rows=3, label=4, out=tmp_path / "s")
     assert [p.name for p in files] == ["s.png", "s.svg"]
     png = matplotlib.image.imread(files[0])
-    assert png.shape[:2] == (round((0.6 * 3 + 0.5) * 100), round((0.6 * 4 + 0.4) * 100))
+    # 0.6 inch a tile, a two-line title (0.8 inch), at least 4 inches wide for it
+    assert png.shape[:2] == (round((0.6 * 3 + 0.8) * 100), round(max(0.6 * 4 + 0.4, 4.0) * 100))
+    svg = files[1].read_text()
+    assert "of 12 recognised" in svg and "judged class 4" in svg  # the judge's count
 
 
 # -- the numbers behind the figures, by hand ------------------------------------------

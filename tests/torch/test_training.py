@@ -13,7 +13,10 @@ from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import TrainingDiverged, VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import QUIET
+from vae_numpy.train import evaluate as numpy_evaluate
+from vae_numpy.train import train_numpy
 from vae_torch.checkpoint import load_run, read_checkpoint
+from vae_torch.convert import to_numpy
 from vae_torch.data import DeviceSplit
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
@@ -70,9 +73,35 @@ def test_each_model_trains_on_real_digits_and_its_checkpoint_reproduces_the_hist
         assert r["val_elbo"] == pytest.approx(r["val_log_px_given_z"] - r["val_kl"])
     saved = json.loads((tmp_path / "run" / "history.json").read_text())
     assert saved == history
-    loaded = load_run(tmp_path / "run")
+    loaded = load_run(tmp_path / "run", which="last")
     assert loaded.backend == "torch" and loaded.config == config
     assert dataset_elbo(loaded.model.eval(), x, c).elbo == history[-1]["val_elbo"]
+
+
+@pytest.mark.parametrize("backend", ["torch", "numpy"])
+def test_the_best_checkpoint_holds_the_epoch_of_the_highest_validation_elbo(tmp_path, backend):
+    # a large step: the validation ELBO does not rise every epoch
+    config = TrainConfig(**SMALL | {"epochs": 5, "lr": 3e-2, "backend": backend})
+    train = train_torch if backend == "torch" else train_numpy
+    history = train(config, tmp_path / "run", QUIET)
+    best = max(history, key=lambda r: r["val_elbo"])
+    loaded, last = load_run(tmp_path / "run"), load_run(tmp_path / "run", which="last")
+    assert (loaded.which, loaded.epoch, last.which, last.epoch) == (
+        "best",
+        best["epoch"],
+        "last",
+        5,
+    )
+    assert loaded.checkpoint == f"best (epoch {best['epoch']} of 5)"
+    x, c = val_data(config, loaded.model)
+
+    def val_elbo(model: VAE) -> float:  # as the backend's trainer computes it
+        if backend == "numpy":
+            return numpy_evaluate(to_numpy(model), x.numpy()).elbo
+        return dataset_elbo(model.eval(), x, c).elbo
+
+    assert val_elbo(loaded.model) == pytest.approx(best["val_elbo"], rel=1e-6)
+    assert val_elbo(last.model) == pytest.approx(history[-1]["val_elbo"], rel=1e-6)
 
 
 def test_a_seed_decides_the_run_exactly(tmp_path):
@@ -110,8 +139,12 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
     assert not stray.exists()
 
     assert without_times(resumed) == without_times(straight)
-    a, b = load_run(tmp_path / "straight"), load_run(tmp_path / "resumed")
-    assert same_parameters(a.model, b.model)
+    for which in ("last", "best"):
+        a, b = (
+            load_run(tmp_path / "straight", which=which),
+            load_run(tmp_path / "resumed", which=which),
+        )
+        assert same_parameters(a.model, b.model) and a.epoch == b.epoch
     sa, sb = (
         read_checkpoint(RunFolder(p).checkpoint)["optimizer"]
         for p in (tmp_path / "straight", tmp_path / "resumed")

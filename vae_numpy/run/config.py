@@ -49,6 +49,9 @@ class TrainConfig:
     mc_kl: bool = option(False, "torch: a one-sample Monte Carlo KL instead of the closed form")
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
+    shift: int = option(
+        0, "torch: move each training image by up to this many pixels per axis, every epoch"
+    )
     seed: int = option(0, "initialisation, noise, batch order, validation split")
     device: str = option("auto", "torch: auto (CUDA when present), cpu or cuda")
     dtype: str = option("float32", "float32 or float64")
@@ -93,9 +96,11 @@ class TrainConfig:
             (self.dtype in DTYPES, "--dtype must be float32 or float64"),
             (self.amp in AMP, f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}"),
             (
-                self.backend != "numpy" or (self.amp == "none" and not self.mc_kl),
-                "--amp and --mc-kl belong to the torch backend; use --backend torch",
+                self.backend != "numpy"
+                or (self.amp == "none" and not self.mc_kl and not self.shift),
+                "--amp, --mc-kl and --shift belong to the torch backend; use --backend torch",
             ),
+            (self.shift >= 0, f"--shift must be a number of pixels >= 0, got {self.shift}"),
             (
                 self.amp == "none" or self.dtype == "float32",
                 "--amp bf16 autocasts a float32 model; drop --dtype float64",

@@ -4,8 +4,11 @@ alone knows its file names.
     RUN/config.json                  the TrainConfig, plus versions and the machine
     RUN/history.json                 one record per finished epoch (records.epoch_record)
     RUN/model.npz                    numpy backend: the parameters after the last good epoch
+    RUN/model-best.npz               numpy backend: those of the best validation ELBO so far
     RUN/checkpoint.pt                torch backend: model, optimizer, epoch, history, config
-    RUN/evaluation-SPLIT-kK.json     ``vae evaluate``: the ELBO and IWAE_k of a split
+    RUN/best.pt                      torch backend: the same at the best validation ELBO
+    RUN/evaluation-SPLIT-WHICH-kK.json  ``vae evaluate``: ELBO, IWAE_k and more of a split,
+                                     of the best or the last checkpoint
     RUN/figures/                     ``vae figures`` and ``vae sample``
 
 Every file is written through ``atomic_path``: a crash leaves the previous version.
@@ -21,6 +24,8 @@ from pathlib import Path
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import write_json
+
+CHECKPOINTS = ("best", "last")  # which parameters of a run a command uses
 
 
 def environment() -> dict[str, str]:
@@ -41,14 +46,24 @@ class RunFolder:
         self.config_file = self.path / "config.json"
         self.history_file = self.path / "history.json"
         self.parameters = self.path / "model.npz"
+        self.best_parameters = self.path / "model-best.npz"
         self.checkpoint = self.path / "checkpoint.pt"
+        self.best_checkpoint = self.path / "best.pt"
         self.figures = self.path / "figures"
 
     def __str__(self) -> str:
         return str(self.path)
 
-    def evaluation(self, split: str, k: int) -> Path:
-        return self.path / f"evaluation-{split}-k{k}.json"
+    def evaluation(self, split: str, k: int, which: str = "best") -> Path:
+        return self.path / f"evaluation-{split}-{which}-k{k}.json"
+
+    def model_file(self, backend: str, which: str) -> Path:
+        """The parameters a backend keeps: of the ``which`` = "best" or "last" epoch."""
+        if which not in CHECKPOINTS:
+            raise VaeError(f"--checkpoint must be best or last, got {which!r}")
+        if backend == "numpy":
+            return self.best_parameters if which == "best" else self.parameters
+        return self.best_checkpoint if which == "best" else self.checkpoint
 
     # -- writing ------------------------------------------------------------------------
 
@@ -98,14 +113,19 @@ class RunFolder:
             return []
         return json.loads(self.history_file.read_text())
 
-    def cached_evaluation(self, k: int, epochs: int) -> dict | None:
-        """The test evaluation with this k already in the folder, if it is of the model
-        as it is now (same number of epochs)."""
-        path = self.evaluation("test", k)
+    def cached_evaluation(
+        self, k: int, epochs: int, which: str = "best", samples: int | None = None
+    ) -> dict | None:
+        """The test evaluation with this k of the ``which`` checkpoint already in the
+        folder, if it is of the run as it is now (same number of epochs) and measured
+        at least ``samples`` samples."""
+        path = self.evaluation("test", k, which)
         try:
             result = json.loads(path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         if result.get("epochs_trained") != epochs or "iwae" not in result:
+            return None
+        if samples and result.get("sample_quality", {}).get("samples") != samples:
             return None
         return result | {"path": str(path)}

@@ -63,6 +63,13 @@ def epoch_record(
     return record
 
 
+def best_epoch(history: list[dict]) -> int:
+    """The epoch of the highest validation ELBO (the first of equals); 0 if none."""
+    if not history:
+        return 0
+    return max(history, key=lambda r: (r["val_elbo"], -r["epoch"]))["epoch"]
+
+
 def epoch_line(record: dict) -> str:
     r = record
     parts = [

@@ -32,6 +32,7 @@ from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, new_figure, save
 
 TRAVERSAL_VALUES = 7  # norm.ppf(linspace(0.05, 0.95, 7))
+QUALITY_SAMPLES = 1000  # samples judged for the recognisable share in a title
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Context:
     bound: Bound  # the test ELBO and its parts
     seed: int
     values: torch.Tensor  # of the traversals: norm.ppf(linspace(low, high, 7))
+    dataset: str
+    options: Options
     report: dict = field(default_factory=dict)
 
     @property
@@ -69,6 +72,48 @@ class Context:
     def images(self, x: torch.Tensor):
         """Model inputs or outputs as (N, H, W) images to show."""
         return as_images(x, self.model.image_shape)
+
+    @cached_property
+    def judge(self):
+        """The dataset's judge (vae_torch.judge), or None for a dataset without labels."""
+        from vae_torch.judge import get_judge
+
+        return get_judge(self.dataset, self.options) if len(self.classes) >= 2 else None
+
+    def recognised(self, shown: torch.Tensor) -> str:
+        """What the judge says of the model's samples: the recognisable share of
+        QUALITY_SAMPLES of them (± its standard error) and the count among ``shown``."""
+        from vae_torch.sample_quality import draw_samples, recognisable_share
+
+        if self.judge is None:
+            return f"{self.dataset} has no labels: no judge"
+        if "recognisable_share" not in self.report:
+            many, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
+            self.report["recognisable_share"] = recognisable_share(self.judge, many)
+            self.report["judge"] = self.judge.record.__dict__
+        share = self.report["recognisable_share"]
+        count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
+        return (
+            f"recognisable share {share['value']:.2f} ± {share['standard_error']:.2f} of "
+            f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
+            f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
+        )
+
+    def called(self, images: torch.Tensor, c: torch.Tensor) -> str:
+        """How many of a conditional model's ``images`` the judge calls their class c."""
+        if self.judge is None:
+            return ""
+        probs, _ = self.judge.outputs(images.reshape(-1, *self.model.image_shape))
+        hits = int((probs.argmax(-1) == c.cpu()).sum())
+        return f"; {hits} of {len(images)} judged their row's class"
+
+    @cached_property
+    def diagnostics(self) -> dict:
+        """KL per dimension, active units and the ELBO surgery of the test set."""
+        from vae_torch.diagnostics import latent_diagnostics
+
+        self.report["latent"] = latent_diagnostics(self.model, self.x, self.c)
+        return self.report["latent"]
 
     @cached_property
     def posterior(self) -> torch.Tensor:
@@ -138,6 +183,7 @@ def make_figures(
     seed: int = 0,
     probabilities: tuple[float, float] = (0.05, 0.95),
     options: Options = DEFAULTS,
+    checkpoint: str = "best",
 ) -> dict:
     """Draw the figures of ``run`` (all that apply, or ``only`` these) into ``out``
     (default RUN/figures); returns the report also written there as figures.json.
@@ -148,7 +194,7 @@ def make_figures(
     if unknown:
         raise VaeError(f"no figure named {', '.join(unknown)}; the figures: {', '.join(FIGURES)}")
     dev = resolve_device(options.device or "auto")
-    loaded = load_run(run, dev)
+    loaded = load_run(run, dev, checkpoint)
     model, config, history = loaded.model.eval(), loaded.config, loaded.history
     wanted = [name for name in FIGURES if only is None or name in only]
     skipped = {name: why for name in wanted if (why := why_not(name, model, history))}
@@ -160,10 +206,13 @@ def make_figures(
     data = run_split(config, "test", dev, model.dtype, options)
     x = data.fixed.view(-1, *model.x_shape)
     bound = dataset_elbo(model, x, data.labels if model.n_classes else None)
-    ctx = Context(model, history, x, data.labels, data.classes, bound, seed, values)
+    ctx = Context(
+        model, history, x, data.labels, data.classes, bound, seed, values, config.dataset, options
+    )
     report = {
         "run": str(run),
         "model": config.model,
+        "checkpoint": loaded.checkpoint,
         "latent_dim": model.latent_dim,
         "dataset": config.dataset,
         "pixels": config.pixels,

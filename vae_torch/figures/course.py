@@ -114,12 +114,13 @@ def reconstructions(ctx: Context) -> Figure:
 def samples(ctx: Context) -> Figure:
     _, gen = ctx.generators("samples")
     c = latent.each_class(ctx.model, 10)
-    images = ctx.images(ctx.model.sample(10, gen, c))
+    samples = ctx.model.sample(10, gen, c)
     title = "E[x|z] for z ~ N(0, I)"
     if c is not None:
         title += ": " + ", ".join(ctx.class_name(v) for v in c.tolist())
     fig = figure_of("samples")
-    show_grid(fig.subplots(), images, 2, 5, title)
+    show_grid(fig.subplots(), ctx.images(samples), 2, 5, title)
+    fig.suptitle(ctx.recognised(samples), fontsize=8)
     return fig
 
 
@@ -251,9 +252,63 @@ def class_grid(ctx: Context) -> Figure:
     n = model.n_classes
     z = torch.randn((CLASS_GRID_COLUMNS, model.latent_dim), generator=gen, device=dev)
     c = torch.arange(n, device=dev).repeat_interleave(CLASS_GRID_COLUMNS)
-    images = ctx.images(model.decode(z.repeat(n, 1), c))
+    decoded = model.decode(z.repeat(n, 1), c)
     fig = figure_of("class-grid")
     classes = [ctx.class_name(v) for v in range(n)]
-    show_grid(fig.subplots(), images, n, CLASS_GRID_COLUMNS, None, classes)
-    fig.suptitle("E[x|z, c]: one z ~ N(0, I) per column, one class c per row", fontsize=10)
+    show_grid(fig.subplots(), ctx.images(decoded), n, CLASS_GRID_COLUMNS, None, classes)
+    fig.suptitle(
+        "E[x|z, c]: one z ~ N(0, I) per column, one class c per row\n"
+        + ctx.recognised(decoded)
+        + ctx.called(decoded, c),
+        fontsize=9,
+    )
+    return fig
+
+
+@register_figure("kl-per-dimension", (7.0, 3.6))
+def kl_per_dimension(ctx: Context) -> Figure:
+    """The test set's average KL of each latent dimension (4.7), active ones marked."""
+    d = ctx.diagnostics
+    kl, active = np.array(d["kl_per_dim"]), np.array(d["activity"]) > d["active_threshold"]
+    fig = figure_of("kl-per-dimension")
+    ax = fig.subplots()
+    ax.bar(np.arange(len(kl)), kl, color=np.where(active, "tab:blue", "tab:gray"))
+    ax.set(xlabel="latent dimension d", ylabel="KL (nats per image)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(
+        f"KL(q(z_d|x) || N(0, 1)) averaged over the test set; blue: active "
+        f"({d['active_units']} of {len(kl)}, Cov_x E_q[z_d] > {d['active_threshold']})\n"
+        f"ELBO surgery: average KL {d['average_kl']:.2f} = I(n; z) "
+        f"{d['mutual_information']['value']:.2f} + KL(q(z) || p(z)) "
+        f"{d['marginal_kl']['value']:.2f} ± {d['marginal_kl']['standard_error']:.2f}",
+        fontsize=8,
+    )
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+AGGREGATE_PANELS = 6  # the dimensions of highest KL drawn
+
+
+@register_figure("aggregate-posterior", (10.0, 3.4))
+def aggregate_posterior(ctx: Context) -> Figure:
+    """Histograms of z_d ~ q(z) = mean over test images of q(z|x), against N(0, 1): where
+    the prior puts mass that q(z) leaves empty, samples from the prior decode badly."""
+    d = ctx.diagnostics
+    dims = np.argsort(d["kl_per_dim"])[::-1][: min(AGGREGATE_PANELS, ctx.model.latent_dim)]
+    z = ctx.posterior.double().cpu().numpy()
+    fig = figure_of("aggregate-posterior")
+    axes = np.atleast_1d(fig.subplots(1, len(dims), sharey=True))
+    grid = torch.linspace(-4, 4, 201, dtype=torch.float64)
+    prior = dist.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.2)
+    for ax, dim in zip(axes, dims, strict=True):
+        ax.hist(z[:, dim], bins=60, range=(-4, 4), density=True, color="tab:blue", alpha=0.7)
+        ax.plot(grid.numpy(), prior, color="black", linewidth=1)
+        ax.set_title(f"z[{dim}], KL {d['kl_per_dim'][dim]:.2f}", fontsize=8)
+        ax.set_xlabel("z_d", fontsize=8)
+    fig.suptitle(
+        "the aggregate posterior q(z_d) (one z ~ q(z|x) per test image, blue) against the "
+        f"prior N(0, 1) (black); KL(q(z) || p(z)) = {d['marginal_kl']['value']:.2f} nats",
+        fontsize=9,
+    )
     return fig

@@ -1,0 +1,91 @@
+"""What the latent space of a trained model is used for (chapter 8).
+
+Over a set of N images with posteriors q(z | x_n) = N(μ_n, diag σ_n²):
+
+- KL per dimension: (1/N) Σ_n ½ (μ_nd² + σ_nd² − 1 − log σ_nd²), (4.7) split by
+  dimension; their sum is the ELBO's average KL term.
+- active units (Burda et al. 2016): dimension d is active when Cov_x E_q[z_d], the
+  variance of μ_nd over the images, exceeds 0.01; an inactive one is ignored by the
+  encoder (its posterior is the same for every image) and so by the decoder.
+- ELBO surgery (8.6): average KL = I_q(n; z) + KL(q̄ ‖ p) with q̄ = (1/N) Σ_n q(z | x_n).
+  KL(q̄ ‖ p) = E_q̄[log q̄(z) − log p(z)] is estimated by Monte Carlo from M draws
+  z ~ q̄ (an image at random, then its posterior), log q̄(z) computed exactly as the
+  logsumexp over all N posteriors minus log N; the mutual information is the rest,
+  and is at most log N. Both come with the standard error of the Monte Carlo mean.
+"""
+
+import math
+
+import torch
+
+from vae_numpy.run.errors import VaeError
+from vae_torch import distributions as dist
+from vae_torch.models import VAE
+
+ACTIVE = 0.01  # Burda et al.'s threshold on Cov_x E_q[z_d]
+SURGERY_DRAWS = 2000  # Monte Carlo draws of z ~ q̄
+SEED = 0
+
+
+@torch.no_grad()
+def posteriors(
+    model: VAE, x: torch.Tensor, c: torch.Tensor | None = None, batch: int = 1000
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """μ and log σ² of q(z | x_n) for every image, float64: (N, latent) each."""
+    model.check_input(x, c)
+    parts = [
+        model.encoder(x[i : i + batch], model.one_hot(None if c is None else c[i : i + batch]))
+        for i in range(0, len(x), batch)
+    ]
+    if not parts:
+        raise VaeError("latent diagnostics need at least one image")
+    return tuple(torch.cat([p[j] for p in parts]).double() for j in (0, 1))
+
+
+@torch.no_grad()
+def latent_diagnostics(
+    model: VAE,
+    x: torch.Tensor,
+    c: torch.Tensor | None = None,
+    draws: int = SURGERY_DRAWS,
+    seed: int = SEED,
+) -> dict:
+    """KL per dimension, active units and the ELBO surgery of the images x."""
+    mu, log_var = posteriors(model, x, c)
+    n = len(mu)
+    kl_per_dim = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).mean(dim=0)  # (4.7), per d
+    activity = mu.var(dim=0) if n > 1 else torch.zeros_like(mu[0])
+    marginal, marginal_se = marginal_kl(mu, log_var, draws, seed)
+    average = kl_per_dim.sum().item()
+    return {
+        "images": n,
+        "kl_per_dim": kl_per_dim.tolist(),
+        "activity": activity.tolist(),
+        "active_units": int((activity > ACTIVE).sum()),
+        "active_threshold": ACTIVE,
+        "average_kl": average,
+        "marginal_kl": {"value": marginal, "standard_error": marginal_se},
+        "mutual_information": {"value": average - marginal, "standard_error": marginal_se},
+        "mutual_information_bound": math.log(n),
+        "surgery_draws": draws,
+    }
+
+
+def marginal_kl(
+    mu: torch.Tensor, log_var: torch.Tensor, draws: int, seed: int, chunk: int = 100
+) -> tuple[float, float]:
+    """KL(q̄ ‖ N(0, I)) by Monte Carlo, and its standard error (module docstring)."""
+    generator = torch.Generator().manual_seed(seed)
+    mu, log_var = mu.cpu(), log_var.cpu()
+    n = len(mu)
+    pick = torch.randint(n, (draws,), generator=generator)
+    eps = torch.randn((draws, mu.shape[1]), generator=generator, dtype=mu.dtype)
+    z = dist.reparameterize(mu[pick], log_var[pick], eps)  # (draws, latent), z ~ q̄
+    terms = []
+    for part in z.split(chunk):
+        log_q = dist.log_normal(part[:, None, :], mu[None], log_var[None])  # (chunk, N)
+        log_q_bar = torch.logsumexp(log_q, dim=1) - math.log(n)
+        terms.append(log_q_bar - dist.log_std_normal(part))
+    values = torch.cat(terms)
+    se = values.std().item() / math.sqrt(draws) if draws > 1 else math.nan
+    return values.mean().item(), se

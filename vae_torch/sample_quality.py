@@ -1,0 +1,190 @@
+"""How good a model's samples are, measured by the dataset's judge (chapter 8).
+
+n samples x = E[x|z], z ~ N(0, I) (for a conditional model, an equal number of each
+class), are shown to the judge (``vae_torch.judge``); each score comes with its standard
+error, and the judge's own accuracy and confidence on real test images stand beside them.
+
+- recognisable share: samples the judge classifies with probability >= 0.9; binomial
+  standard error √(s(1 − s)/n).
+- class coverage: the histogram h of the judge's classes over the samples, its smallest
+  share, and KL(h ‖ t) to the test set's label histogram t (0 when the classes come in
+  the data's proportions); standard errors by bootstrap over the samples.
+- judge score (the Inception Score of Salimans et al. 2016 with the judge in place of
+  Inception): exp(E_x KL(p(y|x) ‖ p(y))), p(y) the mean of p(y|x) over the samples;
+  between 1 and the number of classes; bootstrap standard error.
+- Fréchet distance (the FID recipe of Heusel et al. 2017, in the judge's 128 features):
+  ‖μ_s − μ_t‖² + tr(Σ_s + Σ_t − 2 (Σ_s Σ_t)^{1/2}) between samples and test images;
+  the same distance from n training images to the test images is printed as its floor
+  (what real data of the same size scores); bootstrap standard error.
+- precision and recall (Kynkäänniemi et al. 2019): in the same features, the share of
+  samples inside the union of the test images' k-NN balls (k = 3), and the share of test
+  images inside the samples'; binomial standard errors.
+- conditional models: the share of class-c samples that the judge calls c.
+"""
+
+import math
+
+import numpy as np
+import scipy.linalg
+import torch
+
+from vae_numpy.run.errors import VaeError
+from vae_torch.judge import CONFIDENT, Judge
+from vae_torch.models import VAE
+
+BOOTSTRAP = 200  # resamples for the bootstrap standard errors
+FRECHET_BOOTSTRAP = 30  # fewer: each needs a matrix square root
+NEIGHBOURS = 3  # k of the k-NN balls (Kynkäänniemi et al. 2019 use 3)
+SEED = 0
+
+
+def binomial(share: float, n: int) -> dict:
+    return {"value": share, "standard_error": math.sqrt(max(share * (1 - share), 0) / n)}
+
+
+def bootstrap(statistic, n: int, generator: np.random.Generator, reps: int = BOOTSTRAP) -> float:
+    """The standard deviation of ``statistic(indices)`` over resamples of range(n)."""
+    values = [statistic(generator.integers(0, n, n)) for _ in range(reps)]
+    return float(np.std(values, ddof=1))
+
+
+def class_histogram(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    return np.bincount(labels, minlength=n_classes) / max(len(labels), 1)
+
+
+def kl_histograms(h: np.ndarray, t: np.ndarray) -> float:
+    """KL(h ‖ t) in nats, 0 log 0 = 0."""
+    nonzero = h > 0
+    return float(np.sum(h[nonzero] * np.log(h[nonzero] / t[nonzero])))
+
+
+def judge_score(probs: np.ndarray) -> float:
+    """exp(E_x KL(p(y|x) ‖ p(y))), with p(y) the samples' mean prediction."""
+    marginal = probs.mean(axis=0, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(probs > 0, probs * (np.log(probs) - np.log(marginal)), 0.0)
+    return float(np.exp(terms.sum(axis=1).mean()))
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """‖μ_a − μ_b‖² + tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^{1/2}) of two sets of feature rows.
+
+    Σ_a Σ_b is similar to the symmetric PSD S = Σ_a^{1/2} Σ_b Σ_a^{1/2}, so the trace of
+    its square root is Σ √λ over S's eigenvalues: symmetric eigendecompositions only,
+    exact for the singular covariances of ReLU features, where a general matrix square
+    root (scipy.linalg.sqrtm) warns and loses accuracy."""
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    values, vectors = scipy.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T  # Σ_a^{1/2}
+    s = scipy.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    root_trace = np.sqrt(np.clip(s, 0, None)).sum()
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * root_trace)
+
+
+def within_balls(points: torch.Tensor, centres: torch.Tensor, k: int = NEIGHBOURS) -> np.ndarray:
+    """For each point, whether it lies within the distance from some centre to that
+    centre's k-th nearest other centre."""
+    own = torch.cdist(centres, centres)
+    radii = own.kthvalue(k + 1, dim=1).values  # the 0th neighbour is the centre itself
+    return (torch.cdist(points, centres) <= radii[None, :]).any(dim=1).numpy()
+
+
+def recognisable_share(judge: Judge, images: torch.Tensor) -> dict:
+    """The share of images the judge classifies with probability >= 0.9, ± its binomial
+    standard error."""
+    probs, _ = judge.outputs(images)
+    return binomial(float((probs.max(dim=-1).values >= CONFIDENT).double().mean()), len(images))
+
+
+def draw_samples(model: VAE, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n samples E[x|z] as images (n, C, H, W), with their classes for a conditional model
+    (an equal number of each, in turn)."""
+    generator = torch.Generator(model.device).manual_seed(seed)
+    c = None
+    if model.n_classes:
+        c = torch.arange(n, device=model.device) % model.n_classes
+    images = model.sample(n, generator, c).reshape(n, *model.image_shape)
+    return images, c
+
+
+def sample_quality(
+    model: VAE,
+    judge: Judge,
+    test_images: torch.Tensor,
+    test_labels: np.ndarray,
+    train_images: torch.Tensor,
+    n: int = 1000,
+    seed: int = SEED,
+) -> dict:
+    """The scores of the module docstring for n samples of ``model``. Real images are
+    grey levels in [0, 1], (N, C, H, W)."""
+    if n < 2:
+        raise VaeError(f"--samples must be at least 2 to measure samples, got {n}")
+    samples, classes = draw_samples(model, n, seed)
+    probs_t, feats_t = judge.outputs(samples)
+    _, real = judge.outputs(test_images)
+    probs, feats = probs_t.double().numpy(), feats_t.double().numpy()
+    predicted, k = probs.argmax(axis=1), probs.shape[1]
+    target = class_histogram(test_labels, k)
+    rng = np.random.default_rng(seed)
+
+    histogram = class_histogram(predicted, k)
+    result = {
+        "samples": n,
+        "seed": seed,
+        "judge": judge.record.__dict__ | {"confident": CONFIDENT},
+        "recognisable_share": binomial(float((probs.max(axis=1) >= CONFIDENT).mean()), n),
+        "class_histogram": histogram.tolist(),
+        "smallest_class_share": {
+            "value": float(histogram.min()),
+            "standard_error": bootstrap(lambda i: class_histogram(predicted[i], k).min(), n, rng),
+        },
+        "class_kl_to_test": {
+            "value": kl_histograms(histogram, target),
+            "standard_error": bootstrap(
+                lambda i: kl_histograms(class_histogram(predicted[i], k), target), n, rng
+            ),
+        },
+        "judge_score": {
+            "value": judge_score(probs),
+            "standard_error": bootstrap(lambda i: judge_score(probs[i]), n, rng),
+        },
+    }
+    result |= distances(feats, real.double().numpy(), judge, train_images, rng)
+    result |= precision_recall(feats_t, real, n, seed)
+    if classes is not None:
+        hits = float((predicted == classes.cpu().numpy()).mean())
+        result["conditional_accuracy"] = binomial(hits, n)
+    return result
+
+
+def distances(
+    feats: np.ndarray, real: np.ndarray, judge: Judge, train_images: torch.Tensor, rng
+) -> dict:
+    """The Fréchet distance of samples to test images, and of as many training images."""
+    n = len(feats)
+    pick = rng.choice(len(train_images), min(n, len(train_images)), replace=False)
+    _, train = judge.outputs(train_images[torch.from_numpy(np.sort(pick))])
+    return {
+        "frechet_distance": {
+            "value": frechet_distance(feats, real),
+            "standard_error": bootstrap(
+                lambda i: frechet_distance(feats[i], real), n, rng, FRECHET_BOOTSTRAP
+            ),
+        },
+        "frechet_floor_train_vs_test": frechet_distance(train.double().numpy(), real),
+    }
+
+
+def precision_recall(feats: torch.Tensor, real: torch.Tensor, n: int, seed: int) -> dict:
+    """Precision and recall with k-NN balls, on at most n test images (a random subset)."""
+    generator = torch.Generator().manual_seed(seed)
+    real = real[torch.randperm(len(real), generator=generator)[:n]]
+    precision = float(within_balls(feats, real).mean())
+    recall = float(within_balls(real, feats).mean())
+    return {
+        "precision": binomial(precision, len(feats)),
+        "recall": binomial(recall, len(real)),
+        "neighbours": NEIGHBOURS,
+    }
