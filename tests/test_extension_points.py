@@ -56,6 +56,19 @@ class Stripes(Dataset):
         )  # fmt: skip
 
 
+class OneClassStripes(Stripes):
+    """The same images with one label for all: no classes to judge by."""
+
+    name = "one-class"
+    classes = ("stripes",)
+
+    def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        raw = Stripes().read(paths, origin)  # two classes, then one label for all
+        zero = np.zeros_like
+        return RawDataset(self.name, self.classes, raw.train_images, zero(raw.train_labels),
+                          raw.test_images, zero(raw.test_labels), origin, raw.files)  # fmt: skip
+
+
 def write_stripes(folder: Path) -> None:
     rng = np.random.default_rng(0)
     labels = np.arange(64) % 2
@@ -167,8 +180,10 @@ def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys,
     history = train_torch(config, tmp_path / "run", toys)
     assert len(history) == 3 and history[-1]["val_elbo"] > history[0]["val_elbo"]
 
-    result = evaluate_run(tmp_path / "run", k=5, options=toys)
+    result = evaluate_run(tmp_path / "run", k=5, options=toys, samples=20)
     assert result["examples"] == 16 and result["likelihood"] == "laplace"
+    judged = result["sample_quality"]  # a judge of the toy dataset, at its own shape
+    assert judged["judge"]["image_shape"] == (1, HEIGHT, WIDTH) and judged["samples"] == 20
     assert math.isfinite(result["elbo"]) and math.isfinite(result["iwae"])
     assert result["elbo"] == pytest.approx(result["log_px_given_z"] - result["kl"])
 
@@ -178,6 +193,14 @@ def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys,
     from matplotlib.image import imread
 
     assert imread(png).shape[:2] == pixel_size("mean-image")[::-1]
+
+
+def test_a_dataset_without_labels_has_no_judge_and_says_so(toys, tmp_path):
+    register_dataset(OneClassStripes())
+    config = TrainConfig(model="linear", likelihood="laplace", dataset="one-class", epochs=1)
+    train_torch(config, tmp_path / "run", toys)
+    result = evaluate_run(tmp_path / "run", k=2, options=toys, samples=20)
+    assert result["sample_quality"] == {"n/a": "one-class has no class labels, so it has no judge"}
 
 
 def test_the_numpy_backend_trains_with_the_toy_likelihood_and_its_gradient_checks(toys, tmp_path):

@@ -104,6 +104,12 @@ def cmd_figures(args: argparse.Namespace) -> int:
         f" - KL {report['test_kl']:.2f} nats per image; test reconstruction loss "
         f"{report['test_reconstruction_loss']:.2f}"
     )
+    if "recognisable_share" in report:
+        share, judge = report["recognisable_share"], report["judge"]
+        print(
+            f"samples: recognisable share {share['value']:.3f} ± {share['standard_error']:.3f} "
+            f"(judge test accuracy {judge['test_accuracy']:.3f}); {report['checkpoint']} checkpoint"
+        )
     print(f"written: {report['path']}")
     return 0
 

@@ -1,6 +1,7 @@
 """The course's figures: each is drawn from a small trained run at its stated pixel size,
 and the numbers behind them agree with hand computations."""
 
+import json
 import math
 import re
 
@@ -80,6 +81,10 @@ def test_the_figures_command_and_its_choices(capsys, runs, tmp_path):
         "samples.svg",
     ]
     assert "test reconstruction loss" in out
+    report = json.loads((tmp_path / "figures.json").read_text())
+    share = report["recognisable_share"]  # the judge's verdict, printed and in the title
+    assert f"recognisable share {share['value']:.3f} ± {share['standard_error']:.3f}" in out
+    assert f"recognisable share {share['value']:.2f}" in (tmp_path / "samples.svg").read_text()
     # a figure is the same whichever others are drawn with it (its own seeded generator)
     again = tmp_path / "again"
     make_figures(runs["mlp"], again, ["samples", "reconstructions"], options=QUIET)
