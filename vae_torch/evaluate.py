@@ -39,23 +39,41 @@ def evaluate_run(
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
 
+    result = (
+        {"run": str(run)}
+        | bounds(loaded, x, c, k, options.progress)
+        | {
+            "split": which,
+            "device": device_name(dev),
+            "latent": latent_diagnostics(model, x, c),
+        }
+    )
+    if result["elbo_bits_per_dim"] is None:
+        result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
+    if samples:
+        result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
+    path = loaded.folder.evaluation(which, k, loaded.which)
+    write_json(path, result)
+    return result | {"path": str(path)}
+
+
+def bounds(loaded: LoadedRun, x, c, k: int, progress: bool) -> dict:
+    """The test ELBO with its parts and IWAE_k, timed, in nats and bits per dimension."""
+    model, config = loaded.model, loaded.config
     start = time.perf_counter()
     bound = dataset_elbo(model, x, c)
     elbo_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    iw = iw_estimate(model, x, k, c, progress=options.progress)
+    iw = iw_estimate(model, x, k, c, progress=progress)
     iw_seconds = time.perf_counter() - start
-
     bits = model.likelihood.bits_per_dim
     dims = x[0].numel()
-    result = {
-        "run": str(run),
+    return {
         "backend": loaded.backend,
         "model": config.model,
         "checkpoint": loaded.checkpoint,
         "parameters": model.count_parameters(),
         "dataset": config.dataset,
-        "split": which,
         "examples": len(x),
         "pixels": config.pixels,
         "likelihood": config.likelihood,
@@ -70,17 +88,8 @@ def evaluate_run(
         "iwae_bits_per_dim": bits(-iw.mean, config.pixels, dims),
         "seconds_elbo": elbo_seconds,
         "seconds_iwae": iw_seconds,
-        "device": device_name(dev),
         "units": "nats per example (sum over pixels and latent dimensions), mean over examples",
-        "latent": latent_diagnostics(model, x, c),
     }
-    if result["elbo_bits_per_dim"] is None:
-        result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
-    if samples:
-        result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
-    path = loaded.folder.evaluation(which, k, loaded.which)
-    write_json(path, result)
-    return result | {"path": str(path)}
 
 
 def judged_samples(

@@ -24,7 +24,7 @@ from vae_numpy.run.io import write_json
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_numpy.run.records import Bound, stream_seed
 from vae_torch import latent
-from vae_torch.checkpoint import load_run
+from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.data import run_split
 from vae_torch.device import device_name, resolve_device
 from vae_torch.metrics import dataset_elbo
@@ -209,31 +209,34 @@ def make_figures(
     ctx = Context(
         model, history, x, data.labels, data.classes, bound, seed, values, config.dataset, options
     )
-    report = {
-        "run": str(run),
-        "model": config.model,
-        "checkpoint": loaded.checkpoint,
-        "latent_dim": model.latent_dim,
-        "dataset": config.dataset,
-        "pixels": config.pixels,
-        "likelihood": config.likelihood,
-        "test_examples": len(x),
-        "test_elbo": bound.elbo,
-        "test_log_px_given_z": bound.log_px_given_z,
-        "test_kl": bound.kl,
-        "test_reconstruction_loss": -bound.log_px_given_z,
-        "seed": seed,
-        "device": device_name(dev),
-        "units": "nats per example",
-        "figures": {},
-        "skipped": skipped,
-    }
+    report = {"run": str(run)} | report_head(ctx, loaded, dev) | {"seed": seed, "skipped": skipped}
     for name in (n for n in wanted if n not in skipped):
         figure = FIGURES[name].draw(ctx)
         report["figures"][name] = [str(p) for p in save(figure, out, name)]
     report |= ctx.report
     write_json(out / "figures.json", report)
     return report | {"path": str(out / "figures.json")}
+
+
+def report_head(ctx: Context, loaded: LoadedRun, dev: torch.device) -> dict:
+    """What figures.json says of the run and its test ELBO, before the figures."""
+    config, bound = loaded.config, ctx.bound
+    return {
+        "model": config.model,
+        "checkpoint": loaded.checkpoint,
+        "latent_dim": ctx.model.latent_dim,
+        "dataset": config.dataset,
+        "pixels": config.pixels,
+        "likelihood": config.likelihood,
+        "test_examples": len(ctx.x),
+        "test_elbo": bound.elbo,
+        "test_log_px_given_z": bound.log_px_given_z,
+        "test_kl": bound.kl,
+        "test_reconstruction_loss": -bound.log_px_given_z,
+        "device": device_name(dev),
+        "units": "nats per example",
+        "figures": {},
+    }
 
 
 from vae_torch.figures import course  # noqa: E402, F401  (registers the course's figures)
