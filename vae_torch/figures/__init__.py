@@ -105,7 +105,7 @@ class Context:
             return ""
         probs, _ = self.judge.outputs(images.reshape(-1, *self.model.image_shape))
         hits = int((probs.argmax(-1) == c.cpu()).sum())
-        return f"; {hits} of {len(images)} judged their row's class"
+        return f"{hits} of these {len(images)} judged the class of their row"
 
     @cached_property
     def diagnostics(self) -> dict:

@@ -244,7 +244,7 @@ def traversal_2d(ctx: Context) -> Figure:
     return fig
 
 
-@register_figure("class-grid", (7.0, 7.6), needs_classes)
+@register_figure("class-grid", (7.0, 7.9), needs_classes)
 def class_grid(ctx: Context) -> Figure:
     """E[x|z, c]: the same CLASS_GRID_COLUMNS codes z down the columns, a class per row."""
     model, dev = ctx.model, ctx.model.device
@@ -258,9 +258,8 @@ def class_grid(ctx: Context) -> Figure:
     show_grid(fig.subplots(), ctx.images(decoded), n, CLASS_GRID_COLUMNS, None, classes)
     fig.suptitle(
         "E[x|z, c]: one z ~ N(0, I) per column, one class c per row\n"
-        + ctx.recognised(decoded)
-        + ctx.called(decoded, c),
-        fontsize=9,
+        + "\n".join(filter(None, (ctx.recognised(decoded), ctx.called(decoded, c)))),
+        fontsize=8,
     )
     return fig
 
