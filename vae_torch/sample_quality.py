@@ -23,6 +23,7 @@ error, and the judge's own accuracy and confidence on real test images stand bes
 """
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import scipy.linalg
@@ -133,7 +134,7 @@ def sample_quality(
     result = {
         "samples": n,
         "seed": seed,
-        "judge": judge.record.__dict__ | {"confident": CONFIDENT},
+        "judge": asdict(judge.record) | {"confident": CONFIDENT},
         "recognisable_share": binomial(float((probs.max(axis=1) >= CONFIDENT).mean()), n),
         "class_histogram": histogram.tolist(),
         "smallest_class_share": {

@@ -11,7 +11,7 @@ when others are added or left out.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -90,7 +90,7 @@ class Context:
         if "recognisable_share" not in self.report:
             many, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
             self.report["recognisable_share"] = recognisable_share(self.judge, many)
-            self.report["judge"] = self.judge.record.__dict__
+            self.report["judge"] = asdict(self.judge.record)
         share = self.report["recognisable_share"]
         count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
         return (
