@@ -19,6 +19,7 @@ which pixel views it is a likelihood of, and how its nats become bits per dimens
 """
 
 import math
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -51,9 +52,10 @@ def gaussian_grad(x: np.ndarray, mean: np.ndarray, sigma: float) -> np.ndarray:
     return (mean - x) / sigma**2
 
 
-class Likelihood:
+class Likelihood(ABC):
     """p(x|z) given the decoder's output ``out``; x and out are (..., D) arrays or tensors,
-    summed over the last axis. Subclasses set the class attributes and the methods."""
+    summed over the last axis. Subclasses set the class attributes and implement the
+    abstract methods."""
 
     name: ClassVar[str]
     check: ClassVar[str]  # the elbo_math check its log-density implements
@@ -71,23 +73,26 @@ class Likelihood:
         return {}
 
     # numpy, the reference backend
+    @abstractmethod
     def log_prob(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """log p(x|z) per example: (..., D), (..., D) -> (...)."""
 
+    @abstractmethod
     def grad(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """∂(−log p(x|z))/∂out, elementwise."""
-        raise NotImplementedError
 
+    @abstractmethod
     def mean(self, out: np.ndarray) -> np.ndarray:
         """E[x|z] from the decoder's output."""
-        raise NotImplementedError
 
     # torch, the production backend
+    @abstractmethod
     def log_prob_torch(self, x, out):
-        raise NotImplementedError
+        """The same as ``log_prob``, on torch tensors; x broadcasts over out's leading axes."""
 
+    @abstractmethod
     def mean_torch(self, out):
-        raise NotImplementedError
+        """The same as ``mean``, on torch tensors."""
 
     # data and units
     def input_error(self, low: float, high: float) -> str | None:

@@ -9,6 +9,7 @@ the data, never typed: ``RawDataset.image_shape``.
 """
 
 import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class RawDataset:
         return (1, *self.train_images.shape[1:])
 
 
-class Dataset:
+class Dataset(ABC):
     """The interface of a catalog entry; see the module docstring."""
 
     name: str
@@ -56,10 +57,10 @@ class Dataset:
     system_hint: str  # how to get it without a download
     mirrors: tuple[str, ...]  # base URLs of a download, tried in order (with remote_files)
 
+    @abstractmethod
     def file_names(self) -> dict[str, str]:
         """Its files by key, as published (a name ending in .gz may also be found
         decompressed, without the suffix)."""
-        raise NotImplementedError
 
     def places(self) -> list[tuple[str, Path]]:
         """(origin, folder) where a system or Python package installs the files."""
@@ -70,8 +71,9 @@ class Dataset:
         downloaded."""
         return {}
 
+    @abstractmethod
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
-        raise NotImplementedError
+        """The dataset, read from the files the lookup found (``origin`` says where)."""
 
 
 DATASETS: dict[str, Dataset] = {}
