@@ -46,7 +46,7 @@ class Stripes(Dataset):
         return {"images": "stripes-images.npy", "labels": "stripes-labels.npy"}
 
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
-        images, labels = np.load(paths["images"]), np.load(paths["labels"])
+        images, labels = np.load(paths["images"])[:, None], np.load(paths["labels"])
         files = tuple(
             FileCheck(p, sha256(p.read_bytes()), "structure only") for p in paths.values()
         )

@@ -34,7 +34,7 @@ class DeviceSplit:
         self.pixels = Pixels(pixels)
         self.dtype = dtype
         self.classes = classes  # names of the labels, where known
-        self.image_shape = (1, *split.images.shape[1:])  # (C, H, W)
+        self.image_shape = tuple(split.images.shape[1:])  # (C, H, W)
         self.uint8 = torch.from_numpy(flat).to(device)  # (N, C·H·W)
         self.labels = torch.from_numpy(split.labels).to(device)  # (N,)
         self.fixed = torch.from_numpy(np_pixels.fixed(flat, self.pixels, seed, np_dtype)).to(

@@ -137,15 +137,15 @@ def judge_path(raw: RawDataset, digest: str) -> Path:
 
 
 def grey(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, H, W) -> float (N, 1, H, W) in [0, 1]."""
-    return torch.from_numpy(images).float().div(255).unsqueeze(1)
+    """uint8 (N, C, H, W) -> float (N, C, H, W) in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).float().div(255)
 
 
 def get_judge(dataset: str, options: Options = DEFAULTS) -> Judge:
     """The judge of ``dataset``: from the cache, or trained now (and cached)."""
     raw = load_raw(dataset, options)
     if len(raw.classes) < 2:
-        raise VaeError(f"{dataset} has no class labels to train a judge on")
+        raise VaeError(f"{raw.name} has no class labels to train a judge on")
     digest = content_sha256(raw)
     path = judge_path(raw, digest)
     if path.is_file():

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from vae_numpy.data.preview import PAD, tile
+from vae_numpy.data.preview import PAD, show, tile
 from vae_numpy.run.io import atomic_path
 
 DPI = 100
@@ -35,9 +35,9 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
 
 
 def as_images(x: torch.Tensor, image_shape: tuple[int, ...]) -> np.ndarray:
-    """(N, ...) model inputs or outputs of grey images of ``image_shape`` (1, H, W)
-    -> (N, H, W) float array for display."""
-    return x.detach().float().cpu().reshape(-1, *image_shape[-2:]).numpy()
+    """(N, ...) model inputs or outputs of images of ``image_shape`` (C, H, W)
+    -> (N, C, H, W) float array for display."""
+    return x.detach().float().cpu().reshape(-1, *image_shape).numpy()
 
 
 def show_grid(
@@ -49,14 +49,9 @@ def show_grid(
     row_labels: list[str] | None = None,
     col_labels: list[str] | None = None,
 ) -> None:
-    """``rows * cols`` images in one panel, row by row; pixel values clipped to [0, 1]."""
-    ax.imshow(
-        tile(np.clip(images, 0, 1), rows, cols),
-        cmap="gray",
-        vmin=0,
-        vmax=1,
-        interpolation="nearest",
-    )
+    """``rows * cols`` images (N, C, H, W) in one panel, row by row; pixel values clipped
+    to [0, 1]; grey images in grey, RGB as RGB."""
+    show(ax, tile(np.clip(images, 0, 1), rows, cols))
     side_y, side_x = images.shape[-2] + PAD, images.shape[-1] + PAD
     ax.set_yticks(
         np.arange(rows) * side_y + (side_y - PAD) / 2, labels=row_labels or [], fontsize=8

@@ -28,7 +28,7 @@ def test_vae_data_prints_the_real_figures_and_writes_a_preview(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "(60000, 28, 28)" in result.stdout
+    assert "(60000, 1, 28, 28)" in result.stdout
     assert re.search(r"9 Ankle boot +6000 +1000", result.stdout)
     image = matplotlib.image.imread(tmp_path / "fashion-mnist-preview.png")
     assert image.shape[0] > 280 and image.shape[1] > 280  # 10 rows of 28-pixel tiles

@@ -21,7 +21,7 @@ def copy_files(source, target):
 
 def test_explicit_dir_is_read_and_verified_against_the_published_archive(tiny):
     raw = load_raw("tiny", Options(data_dir=tiny.source))
-    np.testing.assert_array_equal(raw.train_images, tiny.arrays["train_images"])
+    np.testing.assert_array_equal(raw.train_images[:, 0], tiny.arrays["train_images"])
     np.testing.assert_array_equal(raw.test_labels, tiny.arrays["test_labels"])
     assert raw.origin.startswith("--data-dir")
     assert {f.verified_by for f in raw.files} == {"published archive"}

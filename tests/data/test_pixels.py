@@ -93,7 +93,7 @@ def test_validation_split_is_a_seeded_partition(n, data):
 @pytest.mark.parametrize("kind", list(Pixels))
 def test_device_split_evaluates_on_the_numpy_view(kind):
     u = synthetic_uint8(20)
-    split = Split(u.reshape(20, 28, 28), np.arange(20) % 10)
+    split = Split(u.reshape(20, 1, 28, 28), np.arange(20) % 10)
     on_device = DeviceSplit(split, kind, seed=7, device=torch.device("cpu"))
     np.testing.assert_array_equal(on_device.fixed.numpy(), pixels.fixed(u, kind, seed=7))
     assert on_device.uint8.shape == (20, 784)
@@ -102,7 +102,7 @@ def test_device_split_evaluates_on_the_numpy_view(kind):
 @pytest.mark.statistical
 def test_device_dynamic_binarization_mean_equals_pixel_mean():
     u = synthetic_uint8()
-    split = Split(u.reshape(-1, 28, 28), np.zeros(len(u), dtype=np.int64))
+    split = Split(u.reshape(-1, 1, 28, 28), np.zeros(len(u), dtype=np.int64))
     on_device = DeviceSplit(split, Pixels.DYNAMIC_BINARY, seed=0, device=torch.device("cpu"))
     g = torch.Generator().manual_seed(0)
     x1, x2 = on_device.epoch(g).numpy(), on_device.epoch(g).numpy()
@@ -113,7 +113,7 @@ def test_device_dynamic_binarization_mean_equals_pixel_mean():
 def test_device_dequantization_lies_in_the_bin():
     u = synthetic_uint8()
     u[0] = 255
-    split = Split(u.reshape(-1, 28, 28), np.zeros(len(u), dtype=np.int64))
+    split = Split(u.reshape(-1, 1, 28, 28), np.zeros(len(u), dtype=np.int64))
     on_device = DeviceSplit(split, Pixels.DEQUANTIZED, seed=0, device=torch.device("cpu"))
     x = on_device.epoch(torch.Generator().manual_seed(0)).numpy()
     assert np.all(u / 256 <= x)
@@ -133,9 +133,9 @@ def test_a_shifted_epoch_moves_each_image_by_its_own_offset(pixels):
     """One bright pixel per image lands where its offset says, in every pixel view, and
     the rest of the image stays background; shift 0 draws exactly the unshifted epoch."""
     n, shift = 40, 2
-    images = np.zeros((n, 7, 9), dtype=np.uint8)
+    images = np.zeros((n, 1, 7, 9), dtype=np.uint8)
     rows, cols = np.arange(n) % 3 + 2, np.arange(n) % 5 + 2  # 2 from every edge
-    images[np.arange(n), rows, cols] = 255
+    images[np.arange(n), 0, rows, cols] = 255
     data = DeviceSplit(Split(images, np.zeros(n, dtype=np.int64)), pixels, 0, "cpu")
     generator = torch.Generator().manual_seed(5)
     offsets = data.offsets(shift, torch.Generator().manual_seed(5))

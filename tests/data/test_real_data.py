@@ -21,8 +21,8 @@ def fashion():
 
 
 def test_fashion_mnist_has_the_published_shapes_and_balanced_labels(fashion):
-    assert fashion.train_images.shape == (60_000, 28, 28)
-    assert fashion.test_images.shape == (10_000, 28, 28)
+    assert fashion.train_images.shape == (60_000, 1, 28, 28)
+    assert fashion.test_images.shape == (10_000, 1, 28, 28)
     np.testing.assert_array_equal(np.bincount(fashion.train_labels), [6000] * 10)
     np.testing.assert_array_equal(np.bincount(fashion.test_labels), [1000] * 10)
 
@@ -40,7 +40,7 @@ def test_fashion_mnist_matches_published_statistics(fashion):
 
 def test_mnist_5k_has_500_digits_a_class_split_stratified():
     raw = load_raw("mnist-5k", QUIET)
-    assert raw.train_images.shape == (4000, 28, 28)
+    assert raw.train_images.shape == (4000, 1, 28, 28)
     np.testing.assert_array_equal(np.bincount(raw.train_labels), [400] * 10)
     np.testing.assert_array_equal(np.bincount(raw.test_labels), [100] * 10)
     assert raw.train_images.max() == 255

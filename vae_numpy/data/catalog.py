@@ -66,9 +66,9 @@ class IdxDataset(Dataset):
         raw = RawDataset(
             name=self.name,
             classes=self.classes,
-            train_images=arrays["train_images"],
+            train_images=arrays["train_images"][:, None],  # one channel
             train_labels=arrays["train_labels"].astype(np.int64),
-            test_images=arrays["test_images"],
+            test_images=arrays["test_images"][:, None],
             test_labels=arrays["test_labels"].astype(np.int64),
             origin=origin,
             files=tuple(checks),
@@ -132,7 +132,7 @@ class CsvDataset(Dataset):
                 f"{self.content_sha256}); the file was not used: reinstall {self.package}"
             )
         table = np.loadtxt(content.decode().splitlines(), delimiter=",", dtype=np.int64)
-        images = table[:, :-1].astype(np.uint8).reshape(-1, *self.image_size)
+        images = table[:, :-1].astype(np.uint8).reshape(-1, 1, *self.image_size)
         labels = table[:, -1]
         test = self.test_indices(labels)
         train = np.setdiff1d(np.arange(len(labels)), test)

@@ -36,9 +36,9 @@ class RemoteFile:
 class RawDataset:
     name: str
     classes: tuple[str, ...]
-    train_images: np.ndarray  # (N, H, W) uint8
-    train_labels: np.ndarray  # (N,) int64
-    test_images: np.ndarray  # (M, H, W) uint8
+    train_images: np.ndarray  # (N, C, H, W) uint8
+    train_labels: np.ndarray  # (N,) int64; -1 each where the dataset has no classes
+    test_images: np.ndarray  # (M, C, H, W) uint8
     test_labels: np.ndarray  # (M,) int64
     origin: str  # where the lookup found it
     files: tuple[FileCheck, ...]
@@ -46,7 +46,12 @@ class RawDataset:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of one image, from the arrays."""
-        return (1, *self.train_images.shape[1:])
+        return tuple(self.train_images.shape[1:])
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the images carry class labels (an imported flat folder does not)."""
+        return bool(self.classes)
 
 
 class Dataset(ABC):
@@ -99,17 +104,22 @@ def sha256(data: bytes) -> str:
 
 
 def check_pair(images: np.ndarray, labels: np.ndarray, n_classes: int, where: str) -> None:
-    """Images are uint8 (N, H, W) with one label in 0..n_classes-1 each."""
-    if images.dtype != np.uint8 or images.ndim != 3 or 0 in images.shape[1:]:
+    """Images are uint8 (N, C, H, W) with one label in 0..n_classes-1 each (-1 each for a
+    dataset without classes)."""
+    if images.dtype != np.uint8 or images.ndim != 4 or 0 in images.shape[1:]:
         raise DataError(
-            f"{where}: expected uint8 images of shape (N, H, W), got {images.dtype} {images.shape}"
+            f"{where}: expected uint8 images of shape (N, C, H, W), got {images.dtype} "
+            f"{images.shape}"
         )
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(
             f"{where}: the label file has {labels.shape[0]} labels for {len(images)} images; "
             "the two files do not belong together"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+    if n_classes == 0:
+        if labels.size and (labels != -1).any():
+            raise DataError(f"{where}: a dataset without classes has the label -1 throughout")
+    elif labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise DataError(f"{where}: labels must lie in 0..{n_classes - 1}")
 
 

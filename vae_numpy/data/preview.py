@@ -10,15 +10,28 @@ PAD = 2  # pixels of background between tiles
 
 
 def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Arrange ``rows * cols`` images of shape (h, w) into one (rows*(h+PAD)-PAD, ...) array."""
-    n, h, w = images.shape
+    """Arrange ``rows * cols`` images (N, H, W) or (N, C, H, W) into one canvas on a white
+    background: (rows*(H+PAD)-PAD, cols*(W+PAD)-PAD) for grey images, with a last axis
+    of 3 for colour ones (C = 3), as ``imshow`` takes them."""
+    if images.ndim == 3:
+        images = images[:, None]
+    n, c, h, w = images.shape
     if n != rows * cols:
         raise ValueError(f"tile needs {rows * cols} images for a {rows}x{cols} grid, got {n}")
-    canvas = np.ones((rows * (h + PAD) - PAD, cols * (w + PAD) - PAD), dtype=np.float32)
+    if c not in (1, 3):
+        raise ValueError(f"tile shows grey (1 channel) or RGB (3) images, got {c} channels")
+    canvas = np.ones((rows * (h + PAD) - PAD, cols * (w + PAD) - PAD, c), dtype=np.float32)
     for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        canvas[r * (h + PAD) : r * (h + PAD) + h, c * (w + PAD) : c * (w + PAD) + w] = image
-    return canvas
+        r, col = divmod(i, cols)
+        y, x = r * (h + PAD), col * (w + PAD)
+        canvas[y : y + h, x : x + w] = image.transpose(1, 2, 0)
+    return canvas[..., 0] if c == 1 else canvas
+
+
+def show(ax, canvas: np.ndarray) -> None:
+    """``imshow`` of a tiled canvas in [0, 1]: grey levels in grey, RGB as RGB."""
+    grey = {"cmap": "gray", "vmin": 0.0, "vmax": 1.0} if canvas.ndim == 2 else {}
+    ax.imshow(canvas, interpolation="nearest", **grey)
 
 
 def class_rows(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray:
@@ -35,19 +48,23 @@ def class_rows(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray
 def write_preview(
     path: Path, images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], per_class: int
 ) -> None:
-    """A grid with one row per class (named on the left), ``per_class`` examples a row."""
+    """A grid with one row per class (named on the left), ``per_class`` examples a row;
+    for a dataset without classes, ten rows of the first images."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    grid = tile(
-        images[class_rows(labels, len(classes), per_class)] / 255.0, len(classes), per_class
-    )
-    side = images.shape[1] + PAD
-    fig, ax = plt.subplots(figsize=(per_class * 0.6 + 1.4, len(classes) * 0.6))
-    ax.imshow(grid, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_yticks(np.arange(len(classes)) * side + side / 2 - PAD / 2, labels=classes)
+    if classes:
+        picks, rows = class_rows(labels, len(classes), per_class), len(classes)
+    else:
+        rows = min(10, len(images) // per_class)
+        picks = np.arange(rows * per_class)
+    grid = tile(images[picks] / 255.0, rows, per_class)
+    side = images.shape[-2] + PAD
+    fig, ax = plt.subplots(figsize=(per_class * 0.6 + 1.4, rows * 0.6))
+    show(ax, grid)
+    ax.set_yticks(np.arange(rows) * side + side / 2 - PAD / 2, labels=classes or [""] * rows)
     ax.set_xticks([])
     ax.tick_params(length=0)
     for spine in ax.spines.values():

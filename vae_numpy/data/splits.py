@@ -14,7 +14,7 @@ from vae_numpy.run.errors import DataError
 
 @dataclass(frozen=True)
 class Split:
-    images: np.ndarray  # (N, H, W) uint8
+    images: np.ndarray  # (N, C, H, W) uint8
     labels: np.ndarray  # (N,) int64
 
     def __len__(self) -> int:
