@@ -42,7 +42,43 @@ def cmd_data(args: argparse.Namespace) -> int:
     print(describe(raw))
     preview = args.out / f"{raw.name}-preview.png"
     write_preview(preview, raw.train_images, raw.train_labels, raw.classes, per_class=10)
-    print(f"preview grid (10 training images per class): {preview}")
+    shown = "10 training images per class" if raw.labelled else "the first training images"
+    print(f"preview grid ({shown}): {preview}")
+    return 0
+
+
+def cmd_data_import(args: argparse.Namespace) -> int:
+    from vae_numpy.data.imports import ImportSettings, import_dataset
+
+    settings = ImportSettings(
+        size=None if args.size is None else tuple(args.size),
+        fit=args.fit,
+        channels=args.channels,
+        test_fraction=args.test_fraction,
+        test_source=args.test,
+        labels=args.labels,
+        seed=args.seed,
+        skip_bad=args.skip_bad,
+    )
+    report = import_dataset(args.source, args.name, settings, to=args.to, force=args.force)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_data_export(args: argparse.Namespace) -> int:
+    from vae_numpy.data import load_raw
+    from vae_numpy.data.folders import write_png_folder
+
+    n = write_png_folder(load_raw(args.name, options_of(args)), args.out)
+    print(f"wrote {n} PNG files to {args.out}")
+    return 0
+
+
+def cmd_data_emoji(args: argparse.Namespace) -> int:
+    from vae_numpy.data.folders import write_emoji_folder
+
+    n = write_emoji_folder(args.out)
+    print(f"drew {n} emoji as PNG files in {args.out}")
     return 0
 
 
@@ -257,18 +293,90 @@ def add_options(p: argparse.ArgumentParser, device: bool = True) -> None:
     )
 
 
+DATA_ACTIONS = ("show", "import", "export", "emoji")
+
+
 def add_data(sub) -> None:
-    p = sub.add_parser(
+    data = sub.add_parser(
         "data",
+        help="describe a dataset, import your own images, write a dataset as PNG files",
+        description="vae data NAME (short for vae data show NAME) finds a dataset, verifies it "
+        "and describes it; vae data import makes a dataset of your own images.",
+    )
+    actions = data.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser(
+        "show",
         help="find or fetch a dataset, verify it, describe it, write a preview grid",
         description="Find a dataset (--data-dir, $VAE_DATA_DIR, the Debian package, the user "
-        "cache, or a verified download when allowed), verify its checksums and print its "
-        "shapes and counts per class.",
+        "cache, or a verified download when allowed; or an import), verify its checksums and "
+        "print its shapes and counts per class.",
     )
     p.add_argument("name", help="the dataset: " + ", ".join(registry_names("datasets")))
     add_options(p, device=False)
     p.add_argument("--out", type=Path, default=Path("runs/data"), help="folder for the preview PNG")
     p.set_defaults(run=cmd_data)
+    add_data_import(actions)
+    p = actions.add_parser(
+        "export",
+        help="write a dataset as PNG files, one sub-folder per class, train/ and test/",
+        description="Write every image of a dataset as a PNG file: OUT/train/CLASS/INDEX.png "
+        "and OUT/test/CLASS/INDEX.png (INDEX: the image's position in its split).",
+    )
+    p.add_argument("name", help="the dataset")
+    p.add_argument("out", type=Path, help="the folder to create")
+    add_options(p, device=False)
+    p.set_defaults(run=cmd_data_export)
+    p = actions.add_parser(
+        "emoji",
+        help="draw the colour emoji of Debian's Noto font as PNG files: real RGB images offline",
+        description="Draw every emoji of the Noto Color Emoji font (Debian package "
+        "fonts-noto-color-emoji) as a 136x128 RGBA PNG, one file each, into OUT.",
+    )
+    p.add_argument("out", type=Path, help="the folder to create")
+    p.set_defaults(run=cmd_data_emoji)
+
+
+def add_data_import(actions) -> None:
+    p = actions.add_parser(
+        "import",
+        help="make a dataset of your own images (a folder, an .npy/.npz array or IDX files)",
+        description="Import images as a dataset that vae train --dataset NAME trains on. SOURCE: "
+        "a folder of PNG/JPEG/BMP/WebP/GIF files, flat (no classes) or one sub-folder per class; "
+        "an .npy/.npz of uint8 images (N, H, W) or (N, H, W, C); or an IDX images file. Writes "
+        "uint8 arrays and a manifest with checksums, atomically.",
+    )
+    p.add_argument("source", type=Path, help="a folder of images, an .npy/.npz, or an IDX file")
+    p.add_argument("--name", required=True, help="the dataset's name (lower case, digits, ._-)")
+    p.add_argument("--to", type=Path, help="write into DIR/NAME instead of the user cache")
+    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="one size for every image")
+    p.add_argument(
+        "--fit",
+        choices=("resize", "crop"),
+        default="resize",
+        help="with --size: stretch to H x W (resize, default), or scale to cover and cut the "
+        "centre (crop)",
+    )
+    p.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        help="1 grey, 3 RGB; default 3 if any image has colour",
+    )
+    split = p.add_mutually_exclusive_group()
+    split.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.1,
+        help="seeded share of each class held out as the test split (default 0.1)",
+    )
+    split.add_argument("--test", type=Path, metavar="SOURCE", help="the test images, given")
+    p.add_argument("--labels", type=Path, help="labels of an .npy or IDX source (.npy or IDX)")
+    p.add_argument("--seed", type=int, default=0, help="of the test split (default 0)")
+    p.add_argument(
+        "--skip-bad", action="store_true", help="import around unreadable files, counting them"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing import of NAME")
+    p.set_defaults(run=cmd_data_import)
 
 
 def add_train(sub) -> None:
@@ -432,8 +540,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_data_show(argv: list[str]) -> list[str]:
+    """``vae data NAME`` is short for ``vae data show NAME``."""
+    if len(argv) >= 2 and argv[0] == "data" and argv[1] not in (*DATA_ACTIONS, "-h", "--help"):
+        return ["data", "show", *argv[1:]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(with_data_show(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except VaeError as err:

@@ -30,6 +30,8 @@ class DeviceSplit:
         classes: tuple[str, ...] = (),
     ):
         flat = split.images.reshape(len(split), -1)
+        if not flat.flags.writeable:  # a memory-mapped import: torch wants its own copy
+            flat = flat.copy()
         np_dtype = torch.empty((), dtype=dtype).numpy().dtype
         self.pixels = Pixels(pixels)
         self.dtype = dtype

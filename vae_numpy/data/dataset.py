@@ -76,6 +76,14 @@ class Dataset(ABC):
         downloaded."""
         return {}
 
+    def find(self, options) -> tuple[dict[str, Path], str]:
+        """Its files and where they were found, by the lookup order of ``sources``
+        (``options``: a ``vae_numpy.run.options.Options``)."""
+        from vae_numpy.data.sources import locate
+
+        located = locate(self, options.data_dir, options.allow_download, progress=options.progress)
+        return located.paths, located.origin
+
     @abstractmethod
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
         """The dataset, read from the files the lookup found (``origin`` says where)."""
@@ -91,12 +99,18 @@ def register_dataset(entry: Dataset) -> Dataset:
 
 
 def dataset_spec(name: str) -> Dataset:
-    try:
+    """The built-in dataset ``name``, else the import of that name (or at that path)."""
+    from vae_numpy.data.imports import find_import, imports_root
+
+    if name in DATASETS:
         return DATASETS[name]
-    except KeyError:
-        raise DataError(
-            f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}"
-        ) from None
+    if (imported := find_import(name)) is not None:
+        return imported
+    raise DataError(
+        f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}, an import "
+        f"in {imports_root()} or the folder of one; import your own images with "
+        "vae data import SOURCE --name NAME"
+    )
 
 
 def sha256(data: bytes) -> str:

@@ -7,12 +7,11 @@ value. A file whose checksum disagrees is not used.
 
 from vae_numpy.data import catalog  # noqa: F401  (registers the built-in datasets)
 from vae_numpy.data.dataset import RawDataset, dataset_spec
-from vae_numpy.data.sources import locate
 from vae_numpy.run.options import DEFAULTS, Options
 
 
 def load_raw(name: str, options: Options = DEFAULTS) -> RawDataset:
-    """Find, verify and read dataset ``name`` (see ``sources`` for the lookup order)."""
+    """Find, verify and read dataset ``name``: a built-in one (see ``sources`` for the
+    lookup order) or an import (``imports``)."""
     spec = dataset_spec(name)
-    located = locate(spec, options.data_dir, options.allow_download, progress=options.progress)
-    return spec.read(located.paths, located.origin)
+    return spec.read(*spec.find(options))
