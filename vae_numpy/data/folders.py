@@ -49,7 +49,9 @@ def write_png_folder(raw: RawDataset, out: Path, progress: bool = True) -> int:
         for folder in folders:
             folder.mkdir(parents=True)
         width = len(str(len(images) - 1))
-        for i in tqdm(range(len(images)), desc=f"{raw.name} {split}", disable=not progress):
+        for i in tqdm(
+            range(len(images)), desc=f"{raw.name} {split}", disable=None if progress else True
+        ):
             image = images[i]
             pixels = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
             folder = folders[labels[i]] if raw.classes else folders[0]
@@ -77,7 +79,7 @@ def write_emoji_folder(out: Path, progress: bool = True) -> int:
     font = ImageFont.truetype(str(EMOJI_FONT), EMOJI_SIZE)
     drawn = 0
     points = [cp for low, high in EMOJI_BLOCKS for cp in range(low, high + 1)]
-    for cp in tqdm(points, desc="drawing emoji", disable=not progress):
+    for cp in tqdm(points, desc="drawing emoji", disable=None if progress else True):
         canvas = Image.new("RGBA", (EMOJI_CANVAS, EMOJI_CANVAS), (0, 0, 0, 0))
         ImageDraw.Draw(canvas).text((0, 0), chr(cp), font=font, embedded_color=True)
         if (box := canvas.getbbox()) is None:

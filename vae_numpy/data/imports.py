@@ -297,7 +297,7 @@ def to_array(im, channels: int, size, fit: str, done: Conversions) -> np.ndarray
         im = Image.fromarray(np.clip(grey.round(), 0, 255).astype(np.uint8), "L")
     if im.mode == "P":
         done.add("palette expanded")
-        im = im.convert("RGBA")
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     if im.mode in ("RGBA", "LA", "La", "RGBa", "PA"):
         done.add("transparency composited over black")
         rgba = im.convert("RGBA")
@@ -339,12 +339,12 @@ def fitted(im, size: tuple[int, int], fit: str):
 @dataclass(frozen=True)
 class Plan:
     shape: tuple[int, int, int]  # (C, H, W) of every imported image
-    bad: tuple[tuple[Path, str], ...]  # files that could not be opened, with the reason
 
 
 def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Plan:
-    """The common shape, read off the headers (folders) or the arrays."""
-    sizes, colour, bad = Counter(), False, []
+    """The common shape, read off the headers (folders) or the arrays; a file whose
+    header cannot be read is left to ``read_into``, which lists it."""
+    sizes, colour = Counter(), False
     for source in sources:
         if source.array is not None:
             a = source.array
@@ -353,14 +353,20 @@ def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Pla
             continue
         from PIL import Image, UnidentifiedImageError
 
-        for path in tqdm(source.files, desc="reading headers", unit="img", disable=not progress):
+        for path in tqdm(
+            source.files, desc="reading headers", unit="img", disable=None if progress else True
+        ):
             try:
                 with Image.open(path) as im:
                     sizes[(im.height, im.width)] += 1
                     colour |= has_colour(im.mode) and not grey_palette(im)
-            except (UnidentifiedImageError, OSError, ValueError) as err:
-                bad.append((path, type(err).__name__))
-    check_bad(bad, settings.skip_bad)
+            except (UnidentifiedImageError, OSError, ValueError):
+                continue
+    if not sizes:
+        raise DataError(
+            f"{sources[0].path}: none of its {len(sources[0])} image files can be read; "
+            "check that they are images"
+        )
     if settings.size is not None:
         size = tuple(settings.size)
     elif len(sizes) == 1:
@@ -372,7 +378,7 @@ def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Pla
             "--size H W (and --fit resize or crop)"
         )
     channels = settings.channels or (3 if colour else 1)
-    return Plan((channels, *size), tuple(bad))
+    return Plan((channels, *size))
 
 
 def grey_palette(im) -> bool:
@@ -405,7 +411,7 @@ def read_into(
     ok = np.ones(len(source), bool)
     bad = []
     bar = tqdm(total=len(source), desc=f"importing {source.path.name}", unit="img",
-               disable=not progress)  # fmt: skip
+               disable=None if progress else True)  # fmt: skip
     with bar:
         if source.array is not None:
             from PIL import Image
@@ -516,7 +522,8 @@ def import_dataset(
     sources = [train]
     if settings.test_source is not None:
         sources.append(open_source(settings.test_source, settings, classes=train.classes))
-    shape = plan(sources, settings, progress).shape
+    planned = plan(sources, settings, progress)
+    shape = planned.shape
     destination.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=destination.parent))
     try:
@@ -525,9 +532,9 @@ def import_dataset(
             everything = work / f"all-{i}.npy"
             out = np.lib.format.open_memmap(everything, "w+", np.uint8, (len(src), *shape))
             ok, bad = read_into(src, out, settings, done, progress)
-            check_bad(bad, settings.skip_bad)
             skipped += bad
             parts.append((out, np.flatnonzero(ok), src.labels))
+        check_bad(skipped, settings.skip_bad)
         if len(parts) == 2:
             (images, train_rows, labels), (test_images, test_rows, test_labels) = parts
             split_note = {"test_source": str(settings.test_source)}

@@ -1,0 +1,301 @@
+"""``vae data import``: your own images as a dataset, every bad input one clean line.
+
+Everything runs through the CLI users run (``vae_torch.cli.main``), into a temporary
+user cache.
+"""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vae_numpy.data import load_raw
+from vae_numpy.data.idx import encode_idx
+from vae_numpy.data.imports import FILES, imports_root
+from vae_torch.cli import main
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def vae(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(capsys, *argv) -> str:
+    """The one line of a refused command (exit 2, nothing on stdout, no traceback)."""
+    code, out, err = vae(capsys, *argv)
+    assert code == 2, (out, err)
+    assert err.startswith("vae: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def png_folder(root, classes=("cat", "dog"), per_class=6, size=(8, 10), mode="L", seed=0):
+    """One sub-folder per class (flat if ``classes`` is empty) of random PNG images."""
+    rng = np.random.default_rng(seed)
+    images = {}
+    for label, name in enumerate(classes or ("",)):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            shape = (*size, 3) if mode == "RGB" else size
+            pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+            Image.fromarray(pixels, mode).save(folder / f"{i:03d}.png")
+            images[(label, i)] = pixels
+    return images
+
+
+def test_a_class_folder_is_imported_and_trains(tmp_path, capsys):
+    png_folder(tmp_path / "src", per_class=20)
+    code, out, _ = vae(capsys, "data", "import", tmp_path / "src", "--name", "pets")
+    assert code == 0
+    assert "36 training and 4 test images of 1x8x10 (grey)" in out  # 10% of each class
+    raw = load_raw("pets")
+    assert raw.classes == ("cat", "dog") and raw.image_shape == (1, 8, 10)
+    assert np.bincount(raw.test_labels).tolist() == [2, 2]
+    manifest = json.loads((imports_root() / "pets" / "manifest.json").read_text())
+    assert manifest["counts"]["train"] == {"cat": 18, "dog": 18}
+    code, out, _ = vae(capsys, "data", "pets", "--out", tmp_path / "preview")
+    assert code == 0 and "1x8x10 (grey)" in out
+    code, out, err = vae(capsys, "train", "--dataset", "pets", "--model", "conv", "--channels",
+                         "4", "--strides", "2", "--hidden", "8", "--latent-dim", "2",
+                         "--epochs", "1", "--out", tmp_path / "run")  # fmt: skip
+    assert code == 0, err
+
+
+def test_the_same_seed_gives_the_same_split_and_another_seed_another(tmp_path, capsys):
+    png_folder(tmp_path / "src", per_class=20)
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        assert (
+            vae(capsys, "data", "import", tmp_path / "src", "--name", name, "--seed", seed)[0] == 0
+        )
+    a, b, c = (load_raw(n).test_images for n in "abc")
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_colour_palette_alpha_and_16_bit_images_are_converted_and_counted(tmp_path, capsys):
+    src = tmp_path / "src"
+    png_folder(src, ("grey",), per_class=2, mode="L")
+    png_folder(src, ("rgb",), per_class=2, mode="RGB", seed=1)
+    rgba = np.zeros((8, 10, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 128  # red, half transparent
+    Image.fromarray(rgba, "RGBA").save(src / "rgb" / "alpha.png")
+    Image.fromarray(np.full((8, 10), 51400, np.uint16)).save(src / "grey" / "deep.png")
+    Image.fromarray(rgba[..., :3]).convert("P").save(src / "rgb" / "palette.png")
+    code, out, _ = vae(capsys, "data", "import", src, "--name", "mixed", "--test-fraction", 0.3)
+    assert code == 0
+    assert "of 3x8x10 (RGB)" in out  # colour anywhere: RGB by default
+    assert "transparency composited over black: 1 image(s)" in out
+    assert "16-bit grey scaled to 8 bits: 1 image(s)" in out
+    assert "palette expanded: 1 image(s)" in out
+    assert "grey repeated to RGB: 3 image(s)" in out
+    raw = load_raw("mixed")
+    images = np.concatenate([raw.train_images, raw.test_images])
+    assert any((im == [[[100]], [[0]], [[0]]]).all() for im in images)  # 200 * 128/255 over black
+    assert any((im == 200).all() for im in images)  # 51400 / 257 = 200, in all three channels
+    code, out, _ = vae(capsys, "data", "import", src, "--name", "grey", "--channels", 1)
+    assert code == 0 and "colour converted to grey: 4 image(s)" in out
+
+
+def test_size_resizes_or_crops_and_says_which(tmp_path, capsys):
+    src = tmp_path / "src"
+    png_folder(src, ("a",), per_class=3, size=(8, 10))
+    png_folder(src, ("b",), per_class=3, size=(16, 12))
+    assert "different sizes (8x10 (3), 16x12 (3)" in error_line(
+        capsys, "data", "import", src, "--name", "x"
+    )
+    for fit in ("resize", "crop"):
+        code, out, _ = vae(
+            capsys, "data", "import", src, "--name", fit, "--size", 6, 6, "--fit", fit
+        )
+        assert code == 0 and f"{fit}d to 6x6: 6 image(s)" in out
+        assert load_raw(fit).image_shape == (1, 6, 6)
+
+
+def test_crop_keeps_the_centre_where_resize_keeps_everything(tmp_path, capsys):
+    """A 16x12 image with bright bands in its top and bottom two rows: scaled by 1/2 to
+    8x6, the 6x6 centre crop cuts the bands away; the resize squeezes them in."""
+    image = np.zeros((16, 12), np.uint8)
+    image[:2], image[-2:] = 255, 255
+    for label in ("a", "b"):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(image).save(tmp_path / "src" / label / f"{i}.png")
+    for fit in ("resize", "crop"):
+        assert vae(capsys, "data", "import", tmp_path / "src", "--name", fit, "--size", 6, 6,
+                   "--fit", fit)[0] == 0  # fmt: skip
+    assert load_raw("resize").train_images[0, 0, 0].mean() > 150
+    assert load_raw("crop").train_images[0, 0, 0].mean() < 60
+
+
+def test_arrays_and_idx_pairs_import_with_their_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 6, 5, 3), dtype=np.uint8)
+    labels = np.arange(40) % 4
+    np.savez(tmp_path / "data.npz", images=images, labels=labels)
+    assert vae(capsys, "data", "import", tmp_path / "data.npz", "--name", "arr")[0] == 0
+    raw = load_raw("arr")
+    assert raw.image_shape == (3, 6, 5) and raw.classes == ("0", "1", "2", "3")
+    everything = np.concatenate([raw.train_images, raw.test_images]).transpose(0, 2, 3, 1)
+    assert sorted(map(bytes, everything)) == sorted(map(bytes, images))
+    (tmp_path / "im-idx3-ubyte.gz").write_bytes(gzip.compress(encode_idx(images[..., 0])))
+    (tmp_path / "lb-idx1-ubyte").write_bytes(encode_idx(labels.astype(np.uint8)))
+    code, out, _ = vae(capsys, "data", "import", tmp_path / "im-idx3-ubyte.gz", "--labels",
+                       tmp_path / "lb-idx1-ubyte", "--name", "idx")  # fmt: skip
+    assert code == 0 and "of 1x6x5 (grey)" in out
+    assert len(load_raw("idx").classes) == 4
+
+
+def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
+    """The real 70,000 images: exported one PNG each with class sub-folders, imported
+    back with the test folder given, equal to the originals image for image."""
+    assert vae(capsys, "data", "export", "fashion-mnist", tmp_path / "png")[0] == 0
+    code, out, _ = vae(capsys, "data", "import", tmp_path / "png" / "train", "--test",
+                       tmp_path / "png" / "test", "--name", "fashion-png")  # fmt: skip
+    assert code == 0, out
+    original, imported = load_raw("fashion-mnist"), load_raw("fashion-png")
+    for split in ("train", "test"):
+        labels = getattr(original, f"{split}_labels")
+        order = np.argsort(labels, kind="stable")  # the import reads class by class
+        assert np.array_equal(getattr(original, f"{split}_images")[order],
+                              getattr(imported, f"{split}_images"))  # fmt: skip
+        assert np.array_equal(labels[order], getattr(imported, f"{split}_labels"))
+    assert imported.classes[0] == "0-T-shirt-top"
+
+
+def test_a_killed_import_leaves_no_dataset(tmp_path, cache):
+    png_folder(tmp_path / "src", per_class=3000, size=(28, 28))
+    env = os.environ | {"XDG_CACHE_HOME": str(cache)}
+    command = [sys.executable, "-m", "vae_torch", "data", "import", str(tmp_path / "src"),
+               "--name", "killed"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    root = imports_root()
+    deadline = time.monotonic() + 120
+    while not any(root.glob(".killed.*.part/all-0.npy")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (root / "killed").exists()
+    with pytest.raises(Exception, match="unknown dataset 'killed'"):
+        load_raw("killed")
+
+
+# -- bad input: one line each, naming the file and the fix, nothing written -------------
+
+
+def nothing_written():
+    root = imports_root()
+    return not root.exists() or not [p for p in root.iterdir() if not p.name.startswith(".")]
+
+
+def test_an_empty_folder_or_one_without_images_is_refused(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert "no image files" in error_line(
+        capsys, "data", "import", tmp_path / "empty", "--name", "x"
+    )
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "notes.txt").write_text("not an image")
+    assert "no image files" in error_line(
+        capsys, "data", "import", tmp_path / "text", "--name", "x"
+    )
+    assert nothing_written()
+
+
+def test_unreadable_images_are_listed_or_skipped_with_a_count(tmp_path, capsys):
+    png_folder(tmp_path / "src", per_class=5)
+    good = (tmp_path / "src" / "cat" / "000.png").read_bytes()
+    (tmp_path / "src" / "cat" / "cut.png").write_bytes(good[: len(good) // 2])
+    (tmp_path / "src" / "dog" / "junk.png").write_bytes(b"not a png at all")
+    line = error_line(capsys, "data", "import", tmp_path / "src", "--name", "x")
+    assert "unreadable image file(s)" in line and "junk.png" in line and "--skip-bad" in line
+    assert nothing_written()
+    code, out, _ = vae(capsys, "data", "import", tmp_path / "src", "--name", "x", "--skip-bad")
+    assert code == 0 and "skipped (--skip-bad): 2 unreadable file(s)" in out
+    assert len(load_raw("x").train_labels) + len(load_raw("x").test_labels) == 10
+
+
+def test_one_class_only_is_refused(tmp_path, capsys):
+    png_folder(tmp_path / "src", ("only",))
+    assert "one class only (only)" in error_line(
+        capsys, "data", "import", tmp_path / "src", "--name", "x"
+    )
+    np.savez(tmp_path / "one.npz", images=np.zeros((5, 4, 4), np.uint8), labels=np.zeros(5, int))
+    assert "one class only" in error_line(
+        capsys, "data", "import", tmp_path / "one.npz", "--name", "x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "message"),
+    [
+        (np.zeros((5, 4, 4), np.uint8), np.arange(4) % 2, "4 labels for 5 images"),
+        (np.zeros((5, 4, 4), np.float32), None, "images must be uint8"),
+        (np.zeros((5, 16), np.uint8), None, "must be (N, H, W) or (N, H, W, C)"),
+        (np.zeros((5, 4, 4, 2), np.uint8), None, "must be (N, H, W) or (N, H, W, C)"),
+    ],
+)
+def test_bad_arrays_are_refused(tmp_path, capsys, images, labels, message):
+    arrays = {"images": images} | ({} if labels is None else {"labels": labels})
+    np.savez(tmp_path / "bad.npz", **arrays)
+    assert message in error_line(capsys, "data", "import", tmp_path / "bad.npz", "--name", "x")
+    assert nothing_written()
+
+
+def test_names_collide_with_builtins_and_imports_only_with_force(tmp_path, capsys):
+    png_folder(tmp_path / "src")
+    assert "is a built-in dataset" in error_line(
+        capsys, "data", "import", tmp_path / "src", "--name", "mnist"
+    )
+    assert "use lower-case letters" in error_line(
+        capsys, "data", "import", tmp_path / "src", "--name", "../up"
+    )
+    assert vae(capsys, "data", "import", tmp_path / "src", "--name", "x")[0] == 0
+    assert "already exists" in error_line(capsys, "data", "import", tmp_path / "src", "--name", "x")
+    png_folder(tmp_path / "src2", per_class=9)
+    assert vae(capsys, "data", "import", tmp_path / "src2", "--name", "x", "--force")[0] == 0
+    assert len(load_raw("x").train_labels) + len(load_raw("x").test_labels) == 18
+
+
+def test_an_import_altered_afterwards_is_refused_on_use(tmp_path, capsys):
+    png_folder(tmp_path / "src")
+    assert vae(capsys, "data", "import", tmp_path / "src", "--name", "x")[0] == 0
+    path = imports_root() / "x" / FILES["train_images"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    line = error_line(capsys, "data", "x", "--out", tmp_path)
+    assert "SHA-256 mismatch with the manifest" in line and "import the dataset again" in line
+
+
+def test_a_symlink_loop_is_refused(tmp_path, capsys):
+    png_folder(tmp_path / "src")
+    (tmp_path / "src" / "cat" / "again").symlink_to(tmp_path / "src" / "cat")
+    assert "symlink loop" in error_line(capsys, "data", "import", tmp_path / "src", "--name", "x")
+    assert nothing_written()
+
+
+def test_mixed_images_and_folders_and_mismatched_test_classes_are_refused(tmp_path, capsys):
+    png_folder(tmp_path / "src")
+    png_folder(tmp_path / "src", ("",), per_class=1)
+    assert "holds both images and sub-folders" in error_line(
+        capsys, "data", "import", tmp_path / "src", "--name", "x"
+    )
+    png_folder(tmp_path / "a")
+    png_folder(tmp_path / "b", ("cat", "cow"))
+    assert "are not those of the training images" in error_line(
+        capsys, "data", "import", tmp_path / "a", "--test", tmp_path / "b", "--name", "x"
+    )
