@@ -102,12 +102,15 @@ def test_unwritable_output_is_a_clear_error(capsys, tmp_path):
 
 def test_unknown_dataset_from_the_installed_command_has_no_traceback():
     result = subprocess.run(
-        [sys.executable, "-m", "vae_torch", "data", "cifar10"],
+        [sys.executable, "-m", "vae_torch", "data", "cifar100"],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr == (
-        "vae: error: unknown dataset 'cifar10'; choose one of: fashion-mnist, mnist, mnist-5k\n"
+    assert result.stderr.startswith(
+        "vae: error: unknown dataset 'cifar100'; choose one of: cifar10, fashion-mnist, mnist, "
+        "mnist-5k, an import in "
     )
+    assert result.stderr.endswith("vae data import SOURCE --name NAME\n")
+    assert result.stderr.count("\n") == 1

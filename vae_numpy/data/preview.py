@@ -35,14 +35,13 @@ def show(ax, canvas: np.ndarray) -> None:
 
 
 def class_rows(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray:
-    """Indices of the first ``per_class`` examples of each class, class by class."""
-    rows = []
+    """Indices of the first ``per_class`` examples of each class, class by class; -1
+    where a class has fewer."""
+    rows = np.full((n_classes, per_class), -1)
     for c in range(n_classes):
         idx = np.flatnonzero(labels == c)[:per_class]
-        if len(idx) < per_class:
-            raise ValueError(f"class {c} has {len(idx)} examples, fewer than {per_class}")
-        rows.append(idx)
-    return np.concatenate(rows)
+        rows[c, : len(idx)] = idx
+    return rows.ravel()
 
 
 def write_preview(
@@ -60,7 +59,9 @@ def write_preview(
     else:
         rows = min(10, len(images) // per_class)
         picks = np.arange(rows * per_class)
-    grid = tile(images[picks] / 255.0, rows, per_class)
+    shown = images[np.maximum(picks, 0)] / 255.0
+    shown[picks < 0] = 1.0  # a class with fewer examples: blank tiles
+    grid = tile(shown, rows, per_class)
     side = images.shape[-2] + PAD
     fig, ax = plt.subplots(figsize=(per_class * 0.6 + 1.4, rows * 0.6))
     show(ax, grid)
