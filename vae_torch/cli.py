@@ -82,6 +82,14 @@ def cmd_data_emoji(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from vae_torch.export import describe, export_onnx
+
+    results = export_onnx(args.run_dir, args.out, args.checkpoint, options_of(args))
+    print("\n".join(describe(results)))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
     fields = {name: value for name, value in fields.items() if value is not None}
@@ -527,7 +535,32 @@ def add_experiment(sub) -> None:
     p.set_defaults(run=cmd_experiment)
 
 
-COMMANDS = (add_data, add_train, add_evaluate, add_figures, add_sample, add_compare, add_experiment)
+def add_export(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="the encoder and decoder as ONNX files, checked by onnxruntime against torch",
+        description="Write RUN/onnx/encoder.onnx (images -> mu, log_var) and decoder.onnx "
+        "(z -> E[x|z]) with a dynamic batch axis; run both with onnxruntime on the CPU against "
+        "torch on the same inputs and print the largest difference (refused above 1e-5).",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    p.add_argument("--format", choices=("onnx",), default="onnx", help="onnx (the only one)")
+    p.add_argument("--out", type=Path, help="the folder for the files (default RUN/onnx)")
+    add_checkpoint(p)
+    add_options(p, device=False)
+    p.set_defaults(run=cmd_export)
+
+
+COMMANDS = (
+    add_data,
+    add_train,
+    add_evaluate,
+    add_figures,
+    add_sample,
+    add_compare,
+    add_experiment,
+    add_export,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,63 @@
+"""``vae export RUN --format onnx``: onnxruntime agrees with torch, at any batch size."""
+
+import json
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.options import QUIET
+from vae_torch.checkpoint import load_run
+from vae_torch.cli import main
+from vae_torch.train import train_torch
+
+SMALL = {"dataset": "mnist-5k", "limit": 64, "epochs": 1, "latent_dim": 3, "device": "cpu"}
+MODELS = {
+    "mlp": {"model": "mlp", "hidden": (16,)},
+    "conv-cvae": {"model": "conv-cvae", "channels": (4,), "strides": (2,), "hidden": (8,)},
+}
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def run(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export") / request.param
+    train_torch(TrainConfig(**SMALL | MODELS[request.param]), folder, QUIET)
+    return folder
+
+
+def test_the_cli_exports_both_graphs_within_the_tolerance(run, capsys):
+    assert main(["export", str(run), "--format", "onnx"]) == 0
+    out = capsys.readouterr().out
+    assert "encoder.onnx: images ('B', 1, 28, 28)" in out and "decoder.onnx: z ('B', 3)" in out
+    record = json.loads((run / "onnx" / "export.json").read_text())
+    differences = [d for g in record["graphs"].values() for d in g["max_abs_difference"].values()]
+    assert len(differences) == 3 and max(differences) <= 1e-5
+    assert record["checkpoint"].startswith("best")
+
+
+def test_the_onnx_graphs_take_any_batch_and_equal_the_models_methods(run, capsys):
+    """Five examples (the export saw 64): the decoder gives model.decode, the encoder
+    model.encode, with labels where the model is conditional."""
+    assert main(["export", str(run)]) == 0
+    model = load_run(run, "cpu").model
+    z = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    labels = torch.arange(5) if model.n_classes else None
+    extra = {} if labels is None else {"labels": labels.numpy()}
+    decoder = onnxruntime.InferenceSession(str(run / "onnx" / "decoder.onnx"))
+    (mean,) = decoder.run(None, {"z": z.numpy()} | extra)
+    np.testing.assert_allclose(mean, model.decode(z, labels).view(5, 1, 28, 28), atol=1e-5)
+    encoder = onnxruntime.InferenceSession(str(run / "onnx" / "encoder.onnx"))
+    images = torch.from_numpy(mean)
+    mu, log_var = encoder.run(None, {"images": mean} | extra)
+    x = images.view(5, -1) if model.x_shape == (784,) else images
+    want_mu, want_log_var = model.encode(x, labels)
+    np.testing.assert_allclose(mu, want_mu, atol=1e-5)
+    np.testing.assert_allclose(log_var, want_log_var, atol=1e-5)
+
+
+def test_a_missing_run_is_one_line(tmp_path, capsys):
+    assert main(["export", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vae: error: ") and err.count("\n") == 1

@@ -1,0 +1,188 @@
+"""``vae export RUN --format onnx``: the encoder and the decoder as ONNX files.
+
+Two graphs, each with a dynamic batch axis B, float32 throughout:
+
+    encoder.onnx   images (B, C, H, W) in the pixel view the run trained on,
+                   [labels (B,) int64, conditional models only]
+                   -> mu (B, latent), log_var (B, latent)         q(z|x) = N(mu, exp(log_var))
+    decoder.onnx   z (B, latent), [labels (B,) int64]
+                   -> mean (B, C, H, W)                           E[x|z], in [0, 1] for grey
+                                                                  levels (the likelihood's mean)
+
+Both are exported by ``torch.onnx.export`` (the ``torch.export`` based exporter) and then
+run by onnxruntime on the CPU against torch on the same inputs: real test images for the
+encoder, draws from the prior for the decoder. The largest absolute difference of each
+output is printed and written to ``export.json`` beside the files; above TOLERANCE the
+export is refused. This is what the in-browser explorer loads.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.io import atomic_path
+from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.models import VAE
+
+TOLERANCE = 1e-5  # largest absolute difference accepted between onnxruntime and torch
+CHECK_EXAMPLES = 64  # test images (and prior draws) of the check
+OPSET = 18
+FORMATS = ("onnx",)
+
+
+class EncoderGraph(nn.Module):
+    """images (B, C, H, W) [, labels (B,)] -> (mu, log_var)."""
+
+    def __init__(self, model: VAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None):
+        x = images.reshape(images.shape[0], *self.model.x_shape)
+        return self.model.encoder(x, self.model.one_hot(labels))
+
+
+class DecoderGraph(nn.Module):
+    """z (B, latent) [, labels (B,)] -> E[x|z] (B, C, H, W)."""
+
+    def __init__(self, model: VAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None):
+        out = self.model.decoder(z, self.model.one_hot(labels))
+        return self.model.mean(out).reshape(z.shape[0], *self.model.image_shape)
+
+
+@dataclass(frozen=True)
+class Exported:
+    name: str  # "encoder" or "decoder"
+    path: Path
+    inputs: dict[str, list]  # name -> shape, "B" for the batch axis
+    outputs: dict[str, list]
+    max_abs_difference: dict[str, float]  # per output, onnxruntime against torch
+
+
+def export_onnx(
+    run: Path, out: Path | None = None, which: str = "best", options: Options = DEFAULTS
+) -> list[Exported]:
+    """Export the run's model (the ``which`` checkpoint) into ``out`` (default RUN/onnx)
+    and check each graph with onnxruntime; see the module docstring."""
+    from vae_torch.checkpoint import load_run
+    from vae_torch.data import run_split
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise VaeError(
+            "vae export needs onnxruntime and onnxscript: pip install 'vae-from-scratch[onnx]'"
+        ) from None
+    loaded = load_run(run, "cpu", which)
+    model = loaded.model.float().eval()
+    out = Path(out) if out is not None else Path(run) / "onnx"
+    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, options)
+    n = min(CHECK_EXAMPLES, len(test))
+    images = test.fixed[:n].reshape(n, *model.image_shape)
+    z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(0))
+    labels = (test.labels[:n],) if model.n_classes else ()
+    label_spec = {"labels": ["B"]} if model.n_classes else {}
+    graphs = (
+        ("encoder", EncoderGraph(model), (images, *labels),
+         {"images": ["B", *model.image_shape]} | label_spec,
+         {"mu": ["B", model.latent_dim], "log_var": ["B", model.latent_dim]}),
+        ("decoder", DecoderGraph(model), (z, *labels),
+         {"z": ["B", model.latent_dim]} | label_spec,
+         {"mean": ["B", *model.image_shape]}),
+    )  # fmt: skip
+    results = []
+    for name, graph, inputs, input_spec, output_spec in graphs:
+        path = out / f"{name}.onnx"
+        with torch.no_grad():
+            expected = graph(*inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        write_graph(graph, inputs, input_spec, output_spec, path)
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        feed = {k: v.numpy() for k, v in zip(input_spec, inputs, strict=True)}
+        got = session.run(list(output_spec), feed)
+        difference = {
+            k: float(np.abs(g - e.numpy()).max())
+            for k, g, e in zip(output_spec, got, expected, strict=True)
+        }
+        results.append(Exported(name, path, input_spec, output_spec, difference))
+        worst = max(difference.values())
+        if not worst <= TOLERANCE:
+            path.unlink()
+            raise VaeError(
+                f"{path}: onnxruntime differs from torch by {worst:.2e} (> {TOLERANCE:.0e}); "
+                "the file was removed; please report it with the run's config"
+            )
+    record = {
+        "run": str(run),
+        "checkpoint": loaded.checkpoint,
+        "format": "onnx",
+        "opset": OPSET,
+        "torch": str(torch.__version__),
+        "onnxruntime": onnxruntime.__version__,
+        "check_examples": n,
+        "tolerance": TOLERANCE,
+        "pixels": loaded.config.pixels,
+        "likelihood": loaded.config.likelihood,
+        "graphs": {
+            r.name: {
+                "file": r.path.name,
+                "inputs": r.inputs,
+                "outputs": r.outputs,
+                "max_abs_difference": r.max_abs_difference,
+            }
+            for r in results
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    with atomic_path(out / "export.json") as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+    return results
+
+
+def write_graph(graph: nn.Module, inputs: tuple, input_spec: dict, output_spec: dict, path: Path):
+    """``torch.onnx.export`` into ``path``, atomically, with the batch axis dynamic."""
+    import contextlib
+    import io
+    import logging
+    import warnings
+
+    batch = torch.export.Dim("B", min=1)
+    shapes = tuple({0: batch} for _ in inputs)
+    with (
+        atomic_path(path) as tmp,
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore")
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        program = torch.onnx.export(
+            graph,
+            inputs,
+            input_names=list(input_spec),
+            output_names=list(output_spec),
+            dynamic_shapes=shapes,
+            opset_version=OPSET,
+            dynamo=True,
+            verbose=False,
+        )
+        program.save(str(tmp))
+
+
+def describe(results: list[Exported]) -> list[str]:
+    lines = []
+    for r in results:
+        ins = ", ".join(f"{k} {tuple(v)}" for k, v in r.inputs.items())
+        outs = ", ".join(f"{k} {tuple(v)}" for k, v in r.outputs.items())
+        diff = ", ".join(f"{k} {v:.1e}" for k, v in r.max_abs_difference.items())
+        lines.append(f"{r.path}: {ins} -> {outs}; onnxruntime vs torch, max |difference|: {diff}")
+    return lines
