@@ -21,7 +21,7 @@ import torch
 from common import machine
 
 from vae_numpy.config import MLPConfig
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.pixels import scale
 from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    raw = load_raw("fashion-mnist", QUIET)
+    raw = load_dataset("fashion-mnist", QUIET)
     x_train = scale(raw.train_images.reshape(len(raw.train_images), -1))
     x_test = scale(raw.test_images.reshape(len(raw.test_images), -1))
     config = MLPConfig(x_dim=784, hidden=(400,), latent_dim=20, likelihood="bernoulli")

@@ -23,7 +23,7 @@ import torch
 from common import machine
 from torch.utils.flop_counter import FlopCounterMode
 
-from vae_numpy.data import load_raw, split
+from vae_numpy.data import load_dataset, split
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_run
@@ -79,7 +79,7 @@ def main() -> None:
     rate = matmul_rate(device)
     print(f"machine: {machine(device)}")
     print(f"float32 2048x2048 matmul: {rate / 1e9:.0f} GFLOP/s on {device}")
-    raw = load_raw("fashion-mnist", QUIET)
+    raw = load_dataset("fashion-mnist", QUIET)
     test = split(raw, N_VAL, 0).test
     for name in args.models.split(","):
         config = TrainConfig(

@@ -14,7 +14,7 @@ project = "vae-from-scratch: lecture notes"
 author = "the vae-from-scratch authors"
 copyright = "2026, " + author
 
-extensions = ["myst_parser", "sphinxcontrib.katex", "checked"]
+extensions = ["myst_parser", "sphinxcontrib.katex", "sphinx.ext.autodoc", "checked"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "README.md", "node_modules"]
@@ -30,6 +30,11 @@ KATEX_STATIC = Path(os.environ.get("KATEX_STATIC", ROOT / ".venv" / "katex" / "s
 if not (KATEX_STATIC / "katex.min.css").is_file():
     raise RuntimeError(f"KaTeX's stylesheet is not in {KATEX_STATIC}: build with bash .ci/docs")
 katex_css_path = "katex.min.css"
+
+# The API reference (api.md) is generated from the package's docstrings and type hints.
+autodoc_typehints = "signature"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"exclude-members": "__init__, __new__"}
 
 html_theme = "sphinx_book_theme"
 html_title = "VAEs from first principles"

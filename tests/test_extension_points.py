@@ -23,7 +23,7 @@ from vae_numpy.likelihoods import LIKELIHOODS, Likelihood, make_likelihood, regi
 from vae_numpy.model import MLPVAE as NumpyMLPVAE
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import Options
-from vae_torch.evaluate import evaluate_run
+from vae_torch.evaluate import evaluate
 from vae_torch.figures import FIGURES, Context, figure_of, make_figures, pixel_size, register_figure
 from vae_torch.models import MODELS, VAE
 from vae_torch.models.registry import ModelKind, register_model
@@ -180,7 +180,7 @@ def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys,
     history = train_torch(config, tmp_path / "run", toys)
     assert len(history) == 3 and history[-1]["val_elbo"] > history[0]["val_elbo"]
 
-    result = evaluate_run(tmp_path / "run", k=5, options=toys, samples=20)
+    result = evaluate(tmp_path / "run", k=5, options=toys, samples=20)
     assert result["examples"] == 16 and result["likelihood"] == "laplace"
     judged = result["sample_quality"]  # a judge of the toy dataset, at its own shape
     assert judged["judge"]["image_shape"] == (1, HEIGHT, WIDTH) and judged["samples"] == 20
@@ -199,7 +199,7 @@ def test_a_dataset_without_labels_has_no_judge_and_says_so(toys, tmp_path):
     register_dataset(OneClassStripes())
     config = TrainConfig(model="linear", likelihood="laplace", dataset="one-class", epochs=1)
     train_torch(config, tmp_path / "run", toys)
-    result = evaluate_run(tmp_path / "run", k=2, options=toys, samples=20)
+    result = evaluate(tmp_path / "run", k=2, options=toys, samples=20)
     assert result["sample_quality"] == {"n/a": "one-class has no class labels, so it has no judge"}
 
 

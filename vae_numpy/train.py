@@ -15,7 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vae_numpy.checkpoint import save_model
-from vae_numpy.data import load_raw, split
+from vae_numpy.data import load_dataset, split
 from vae_numpy.data.pixels import Pixels, epoch, fixed
 from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
@@ -49,7 +49,7 @@ def train_numpy(config: TrainConfig, out: Path, options: Options = DEFAULTS) -> 
     """Train a new numpy run into folder ``out``; returns its history."""
     dtype = np.dtype(config.dtype)
     pixels = Pixels(config.pixels)
-    raw = load_raw(config.dataset, options)
+    raw = load_dataset(config.dataset, options)
     splits = split(raw, config.n_val, config.seed, config.limit)
     train_u = splits.train.images.reshape(len(splits.train), -1)  # (N, C·H·W)
     train_fixed = None if pixels.fresh_each_epoch else fixed(train_u, pixels, config.seed, dtype)

@@ -91,6 +91,11 @@ def load_state(model: VAE, state: dict, config: TrainConfig, source: Path) -> No
 
 @dataclass
 class LoadedRun:
+    """A trained run, loaded: ``model`` (a ``VAE`` in eval mode, on the device asked
+    for), its ``config`` (the ``TrainConfig`` it was trained with; ``config.dataset``
+    names its data, for ``load_dataset``), its ``history`` (one record per finished
+    epoch), the ``folder`` and which checkpoint the parameters are (``which``, ``epoch``)."""
+
     model: VAE
     config: TrainConfig
     history: list[dict]  # every finished epoch of the run

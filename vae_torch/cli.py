@@ -34,11 +34,11 @@ def options_of(args: argparse.Namespace) -> Options:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    from vae_numpy.data import load_raw
+    from vae_numpy.data import load_dataset
     from vae_numpy.data.preview import write_preview
     from vae_numpy.data.report import describe
 
-    raw = load_raw(args.name, options_of(args))
+    raw = load_dataset(args.name, options_of(args))
     print(describe(raw))
     preview = args.out / f"{raw.name}-preview.png"
     write_preview(preview, raw.train_images, raw.train_labels, raw.classes, per_class=10)
@@ -66,10 +66,10 @@ def cmd_data_import(args: argparse.Namespace) -> int:
 
 
 def cmd_data_export(args: argparse.Namespace) -> int:
-    from vae_numpy.data import load_raw
+    from vae_numpy.data import load_dataset
     from vae_numpy.data.folders import write_png_folder
 
-    n = write_png_folder(load_raw(args.name, options_of(args)), args.out)
+    n = write_png_folder(load_dataset(args.name, options_of(args)), args.out)
     print(f"wrote {n} PNG files to {args.out}")
     return 0
 
@@ -109,23 +109,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         out = args.resume
         history = resume_torch(out, fields.get("epochs"), options)
     else:
-        config = TrainConfig(**fields)
+        from vae_torch.api import train
+
         out = args.out
-        if config.backend == "numpy":
-            from vae_numpy.train import train_numpy as train
-        else:
-            from vae_torch.train import train_torch as train
-        history = train(config, out, options)
+        history = train(TrainConfig(**fields), out, options).history
     last = history[-1]
     print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from vae_torch.evaluate import evaluate_run, evaluation_table
+    from vae_torch.evaluate import evaluate, evaluation_table
 
-    result = evaluate_run(
-        args.run_dir, args.k, args.split, options_of(args), args.checkpoint, args.samples
+    result = evaluate(
+        args.run_dir, args.k, args.split, args.checkpoint, args.samples, options_of(args)
     )
     print(evaluation_table(result))
     print(f"written: {result['path']}")

@@ -9,7 +9,7 @@ and dequantization are drawn on the device from a ``torch.Generator``. A batch i
 
 import torch
 
-from vae_numpy.data import load_raw, split
+from vae_numpy.data import load_dataset, split
 from vae_numpy.data import pixels as np_pixels
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.data.splits import Split
@@ -111,7 +111,7 @@ def run_splits(
 ) -> tuple[DeviceSplit, ...]:
     """The ``which`` splits ("train", "val", "test") of a run's data, as the run saw them:
     same dataset, validation split, limit and pixel view."""
-    raw = load_raw(config.dataset, options)
+    raw = load_dataset(config.dataset, options)
     splits = split(raw, config.n_val, config.seed, config.limit)
     return tuple(
         DeviceSplit(getattr(splits, w), config.pixels, config.seed, device, dtype, raw.classes)

@@ -19,22 +19,28 @@ from vae_torch.diagnostics import latent_diagnostics
 from vae_torch.metrics import dataset_elbo, iw_estimate
 
 
-def evaluate_run(
+def evaluate(
     run: Path,
     k: int = 100,
-    which: str = "test",
-    options: Options = DEFAULTS,
+    split: str = "test",
     checkpoint: str = "best",
     samples: int | None = None,
+    options: Options = DEFAULTS,
 ) -> dict:
-    """ELBO (with its parts), IWAE_k, latent diagnostics and (``samples``: how many are
-    judged; None: none) sample quality of the run's model; written to the run folder."""
+    """Evaluate a run's model on the ``split`` ("test" or "val") and write the result into
+    the run folder as JSON (``evaluation-SPLIT-CHECKPOINT-kK.json``); returns it.
+
+    The record holds the ELBO with its parts and bits/dim, IWAE_k (``k`` importance
+    samples per image) with its standard error, the latent diagnostics (active units,
+    KL per dimension, the ELBO surgery) and, when ``samples`` is given, the quality of
+    that many prior samples as the dataset's judge sees it. ``checkpoint``: "best" (the
+    best validation ELBO) or "last"."""
     if samples is not None and samples < 2:
         raise VaeError(f"--samples must be at least 2 samples to judge, got {samples}")
     dev = resolve_device(options.device or "auto")
     loaded = load_run(run, dev, checkpoint)
     model, config = loaded.model.eval(), loaded.config
-    wanted = (which, "train") if samples else (which,)  # training images: the FID floor
+    wanted = (split, "train") if samples else (split,)  # training images: the FID floor
     data, *train = run_splits(config, wanted, dev, model.dtype, options)
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
@@ -43,7 +49,7 @@ def evaluate_run(
         {"run": str(run)}
         | bounds(loaded, x, c, k, options.progress)
         | {
-            "split": which,
+            "split": split,
             "device": device_name(dev),
             "latent": latent_diagnostics(model, x, c),
         }
@@ -52,7 +58,7 @@ def evaluate_run(
         result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
     if samples:
         result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
-    path = loaded.folder.evaluation(which, k, loaded.which)
+    path = loaded.folder.evaluation(split, k, loaded.which)
     write_json(path, result)
     return result | {"path": str(path)}
 

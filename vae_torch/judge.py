@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.dataset import RawDataset
 from vae_numpy.data.sources import cache_root
 from vae_numpy.run.errors import VaeError
@@ -143,7 +143,7 @@ def grey(images: np.ndarray) -> torch.Tensor:
 
 def get_judge(dataset: str, options: Options = DEFAULTS) -> Judge:
     """The judge of ``dataset``: from the cache, or trained now (and cached)."""
-    raw = load_raw(dataset, options)
+    raw = load_dataset(dataset, options)
     if len(raw.classes) < 2:
         raise VaeError(f"{raw.name} has no class labels to train a judge on")
     digest = content_sha256(raw)

@@ -52,10 +52,10 @@ def write_samples(
 
 def judged(dataset: str, images: torch.Tensor, label: int | None, options: Options) -> str:
     """How many of ``images`` the judge of ``dataset`` recognises (and calls ``label``)."""
-    from vae_numpy.data import load_raw
+    from vae_numpy.data import load_dataset
     from vae_torch.judge import CONFIDENT, get_judge
 
-    if len(load_raw(dataset, options).classes) < 2:
+    if len(load_dataset(dataset, options).classes) < 2:
         return f"{dataset} has no labels: no judge"
     judge = get_judge(dataset, options)
     probs, _ = judge.outputs(images)

@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from vae_numpy.data import catalog, load_raw
+from vae_numpy.data import catalog, load_dataset
 from vae_numpy.data.catalog import CIFAR10, RemoteFile
 from vae_torch.cli import main
 
@@ -87,7 +87,7 @@ def test_the_tarball_downloads_verified_and_reads_as_rgb(serve, tmp_path, capsys
     serve(tarball(members))
     assert main(["data", "cifar-test", "--download", "--out", str(tmp_path / "p")]) == 0
     assert "3x32x32 (RGB)" in capsys.readouterr().out
-    raw = load_raw("cifar-test")
+    raw = load_dataset("cifar-test")
     assert raw.train_images.shape == (5 * BATCH, 3, 32, 32)
     first = batches["data_batch_1"][b"data"][0]
     assert np.array_equal(raw.train_images[0], first.reshape(3, 32, 32))

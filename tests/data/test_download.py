@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.sources import cache_root, download
 from vae_numpy.run.errors import DataError
 from vae_numpy.run.options import QUIET, Options
@@ -53,7 +53,7 @@ def test_good_download_lands_in_the_cache_and_loads(tiny, server):
     target = cache_root() / "tiny"
     download(tiny.spec, target, [f"{server}/good/"], progress=False)
     assert leftovers(target) == sorted(f.name for f in tiny.spec.files.values())
-    raw = load_raw("tiny")
+    raw = load_dataset("tiny")
     assert raw.origin.startswith("user cache")
     np.testing.assert_array_equal(raw.train_images[:, 0], tiny.arrays["train_images"])
 
@@ -73,18 +73,18 @@ def test_next_mirror_is_tried_after_a_bad_one(tiny, server):
     target = cache_root() / "tiny"
     download(tiny.spec, target, [f"{server}/corrupt/", f"{server}/good/"], progress=False)
     assert len(leftovers(target)) == 4
-    load_raw("tiny")
+    load_dataset("tiny")
 
 
 def test_download_only_when_allowed(tiny, server, monkeypatch):
     monkeypatch.setenv("VAE_DATA_MIRROR", f"{server}/good/")
     with pytest.raises(DataError, match="not found"):
-        load_raw("tiny", QUIET)
-    assert load_raw("tiny", Options(allow_download=True, progress=False)).origin.startswith(
+        load_dataset("tiny", QUIET)
+    assert load_dataset("tiny", Options(allow_download=True, progress=False)).origin.startswith(
         "downloaded"
     )
     monkeypatch.setenv("VAE_ALLOW_DOWNLOAD", "1")
-    assert load_raw("tiny", QUIET).origin.startswith("user cache")
+    assert load_dataset("tiny", QUIET).origin.startswith("user cache")
 
 
 def test_unreachable_mirror_is_a_clear_error(tiny):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.idx import encode_idx
 from vae_numpy.data.imports import FILES, imports_root
 from vae_torch.cli import main
@@ -63,7 +63,7 @@ def test_a_class_folder_is_imported_and_trains(tmp_path, capsys):
     code, out, _ = vae(capsys, "data", "import", tmp_path / "src", "--name", "pets")
     assert code == 0
     assert "36 training and 4 test images of 1x8x10 (grey)" in out  # 10% of each class
-    raw = load_raw("pets")
+    raw = load_dataset("pets")
     assert raw.classes == ("cat", "dog") and raw.image_shape == (1, 8, 10)
     assert np.bincount(raw.test_labels).tolist() == [2, 2]
     manifest = json.loads((imports_root() / "pets" / "manifest.json").read_text())
@@ -82,7 +82,7 @@ def test_the_same_seed_gives_the_same_split_and_another_seed_another(tmp_path, c
         assert (
             vae(capsys, "data", "import", tmp_path / "src", "--name", name, "--seed", seed)[0] == 0
         )
-    a, b, c = (load_raw(n).test_images for n in "abc")
+    a, b, c = (load_dataset(n).test_images for n in "abc")
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
@@ -102,7 +102,7 @@ def test_colour_palette_alpha_and_16_bit_images_are_converted_and_counted(tmp_pa
     assert "16-bit grey scaled to 8 bits: 1 image(s)" in out
     assert "palette expanded: 1 image(s)" in out
     assert "grey repeated to RGB: 3 image(s)" in out
-    raw = load_raw("mixed")
+    raw = load_dataset("mixed")
     images = np.concatenate([raw.train_images, raw.test_images])
     assert any((im == [[[100]], [[0]], [[0]]]).all() for im in images)  # 200 * 128/255 over black
     assert any((im == 200).all() for im in images)  # 51400 / 257 = 200, in all three channels
@@ -122,7 +122,7 @@ def test_size_resizes_or_crops_and_says_which(tmp_path, capsys):
             capsys, "data", "import", src, "--name", fit, "--size", 6, 6, "--fit", fit
         )
         assert code == 0 and f"{fit}d to 6x6: 6 image(s)" in out
-        assert load_raw(fit).image_shape == (1, 6, 6)
+        assert load_dataset(fit).image_shape == (1, 6, 6)
 
 
 def test_crop_keeps_the_centre_where_resize_keeps_everything(tmp_path, capsys):
@@ -137,8 +137,8 @@ def test_crop_keeps_the_centre_where_resize_keeps_everything(tmp_path, capsys):
     for fit in ("resize", "crop"):
         assert vae(capsys, "data", "import", tmp_path / "src", "--name", fit, "--size", 6, 6,
                    "--fit", fit)[0] == 0  # fmt: skip
-    assert load_raw("resize").train_images[0, 0, 0].mean() > 150
-    assert load_raw("crop").train_images[0, 0, 0].mean() < 60
+    assert load_dataset("resize").train_images[0, 0, 0].mean() > 150
+    assert load_dataset("crop").train_images[0, 0, 0].mean() < 60
 
 
 def test_arrays_and_idx_pairs_import_with_their_labels(tmp_path, capsys):
@@ -147,7 +147,7 @@ def test_arrays_and_idx_pairs_import_with_their_labels(tmp_path, capsys):
     labels = np.arange(40) % 4
     np.savez(tmp_path / "data.npz", images=images, labels=labels)
     assert vae(capsys, "data", "import", tmp_path / "data.npz", "--name", "arr")[0] == 0
-    raw = load_raw("arr")
+    raw = load_dataset("arr")
     assert raw.image_shape == (3, 6, 5) and raw.classes == ("0", "1", "2", "3")
     everything = np.concatenate([raw.train_images, raw.test_images]).transpose(0, 2, 3, 1)
     assert sorted(map(bytes, everything)) == sorted(map(bytes, images))
@@ -156,7 +156,7 @@ def test_arrays_and_idx_pairs_import_with_their_labels(tmp_path, capsys):
     code, out, _ = vae(capsys, "data", "import", tmp_path / "im-idx3-ubyte.gz", "--labels",
                        tmp_path / "lb-idx1-ubyte", "--name", "idx")  # fmt: skip
     assert code == 0 and "of 1x6x5 (grey)" in out
-    assert len(load_raw("idx").classes) == 4
+    assert len(load_dataset("idx").classes) == 4
 
 
 def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
@@ -166,7 +166,7 @@ def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
     code, out, _ = vae(capsys, "data", "import", tmp_path / "png" / "train", "--test",
                        tmp_path / "png" / "test", "--name", "fashion-png")  # fmt: skip
     assert code == 0, out
-    original, imported = load_raw("fashion-mnist"), load_raw("fashion-png")
+    original, imported = load_dataset("fashion-mnist"), load_dataset("fashion-png")
     for split in ("train", "test"):
         labels = getattr(original, f"{split}_labels")
         order = np.argsort(labels, kind="stable")  # the import reads class by class
@@ -191,7 +191,7 @@ def test_a_killed_import_leaves_no_dataset(tmp_path, cache):
     process.wait()
     assert not (root / "killed").exists()
     with pytest.raises(Exception, match="unknown dataset 'killed'"):
-        load_raw("killed")
+        load_dataset("killed")
 
 
 # -- bad input: one line each, naming the file and the fix, nothing written -------------
@@ -225,7 +225,7 @@ def test_unreadable_images_are_listed_or_skipped_with_a_count(tmp_path, capsys):
     assert nothing_written()
     code, out, _ = vae(capsys, "data", "import", tmp_path / "src", "--name", "x", "--skip-bad")
     assert code == 0 and "skipped (--skip-bad): 2 unreadable file(s)" in out
-    assert len(load_raw("x").train_labels) + len(load_raw("x").test_labels) == 10
+    assert len(load_dataset("x").train_labels) + len(load_dataset("x").test_labels) == 10
 
 
 def test_one_class_only_is_refused(tmp_path, capsys):
@@ -267,7 +267,7 @@ def test_names_collide_with_builtins_and_imports_only_with_force(tmp_path, capsy
     assert "already exists" in error_line(capsys, "data", "import", tmp_path / "src", "--name", "x")
     png_folder(tmp_path / "src2", per_class=9)
     assert vae(capsys, "data", "import", tmp_path / "src2", "--name", "x", "--force")[0] == 0
-    assert len(load_raw("x").train_labels) + len(load_raw("x").test_labels) == 18
+    assert len(load_dataset("x").train_labels) + len(load_dataset("x").test_labels) == 18
 
 
 def test_an_import_altered_afterwards_is_refused_on_use(tmp_path, capsys):

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.catalog import DATASETS
 from vae_numpy.data.idx import encode_idx
 from vae_numpy.data.sources import cache_root
@@ -20,7 +20,7 @@ def copy_files(source, target):
 
 
 def test_explicit_dir_is_read_and_verified_against_the_published_archive(tiny):
-    raw = load_raw("tiny", Options(data_dir=tiny.source))
+    raw = load_dataset("tiny", Options(data_dir=tiny.source))
     np.testing.assert_array_equal(raw.train_images[:, 0], tiny.arrays["train_images"])
     np.testing.assert_array_equal(raw.test_labels, tiny.arrays["test_labels"])
     assert raw.origin.startswith("--data-dir")
@@ -32,21 +32,21 @@ def test_decompressed_files_are_verified_by_their_content(tiny, tmp_path):
     raw_dir.mkdir()
     for path in tiny.source.iterdir():
         (raw_dir / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
-    raw = load_raw("tiny", Options(data_dir=raw_dir))
+    raw = load_dataset("tiny", Options(data_dir=raw_dir))
     assert {f.verified_by for f in raw.files} == {"recorded content"}
 
 
 def test_dataset_subfolder_of_a_data_dir_is_found(tiny, tmp_path):
     copy_files(tiny.source, tmp_path / "root" / "tiny")
-    assert load_raw("tiny", Options(data_dir=tmp_path / "root")).origin.startswith("--data-dir")
+    assert load_dataset("tiny", Options(data_dir=tmp_path / "root")).origin.startswith("--data-dir")
 
 
 def test_env_dir_comes_before_the_cache(tiny, tmp_path, monkeypatch):
     copy_files(tiny.source, cache_root() / "tiny")
     monkeypatch.setenv("VAE_DATA_DIR", str(tiny.source))
-    assert load_raw("tiny").origin.startswith("VAE_DATA_DIR=")
+    assert load_dataset("tiny").origin.startswith("VAE_DATA_DIR=")
     monkeypatch.delenv("VAE_DATA_DIR")
-    assert load_raw("tiny").origin.startswith("user cache")
+    assert load_dataset("tiny").origin.startswith("user cache")
 
 
 def test_system_dir_comes_before_the_cache(tiny, monkeypatch):
@@ -54,12 +54,12 @@ def test_system_dir_comes_before_the_cache(tiny, monkeypatch):
 
     copy_files(tiny.source, cache_root() / "tiny")
     monkeypatch.setitem(DATASETS, "tiny", dataclasses.replace(tiny.spec, system_dir=tiny.source))
-    assert load_raw("tiny").origin.startswith("system package")
+    assert load_dataset("tiny").origin.startswith("system package")
 
 
 def test_missing_dataset_error_names_every_way_to_get_it(tiny):
     with pytest.raises(DataError) as info:
-        load_raw("tiny")
+        load_dataset("tiny")
     message = str(info.value)
     for way in ("--data-dir", "VAE_DATA_DIR", "no system package", str(cache_root()), "--download"):
         assert way in message, f"{way!r} missing from: {message}"
@@ -69,18 +69,20 @@ def test_explicit_dir_without_the_files_is_an_error_not_a_fallback(tiny, tmp_pat
     copy_files(tiny.source, cache_root() / "tiny")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="does not hold dataset 'tiny'"):
-        load_raw("tiny", Options(data_dir=tmp_path / "empty"))
+        load_dataset("tiny", Options(data_dir=tmp_path / "empty"))
 
 
 def test_data_dir_that_is_a_file_is_an_error(tiny, tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(DataError, match="is a file, not a directory"):
-        load_raw("tiny", Options(data_dir=tmp_path / "file"))
+        load_dataset("tiny", Options(data_dir=tmp_path / "file"))
 
 
 def test_unknown_dataset_name_lists_the_known_ones():
-    with pytest.raises(DataError, match="unknown dataset 'cifar'; choose one of: fashion-mnist"):
-        load_raw("cifar")
+    with pytest.raises(
+        DataError, match="unknown dataset 'cifar'; choose one of: cifar10, fashion-mnist"
+    ):
+        load_dataset("cifar")
 
 
 def test_checksum_mismatch_is_refused(tiny):
@@ -89,7 +91,7 @@ def test_checksum_mismatch_is_refused(tiny):
     name = tiny.spec.files["train_images"].name
     (tiny.source / name).write_bytes(gzip.compress(encode_idx(images)))
     with pytest.raises(DataError, match=r"SHA-256 mismatch.*the file was not used"):
-        load_raw("tiny", Options(data_dir=tiny.source))
+        load_dataset("tiny", Options(data_dir=tiny.source))
 
 
 def test_label_count_that_differs_from_the_images_is_an_error(tiny, monkeypatch):
@@ -106,7 +108,7 @@ def test_label_count_that_differs_from_the_images_is_an_error(tiny, monkeypatch)
     files["train_labels"] = RemoteFile(name, hashlib.sha256(data).hexdigest(), None)
     monkeypatch.setitem(DATASETS, "tiny", dataclasses.replace(tiny.spec, files=files))
     with pytest.raises(DataError, match="29 labels for 30 images"):
-        load_raw("tiny", Options(data_dir=tiny.source))
+        load_dataset("tiny", Options(data_dir=tiny.source))
 
 
 def test_truncated_gzip_in_a_dataset_is_an_error(tiny):
@@ -114,4 +116,4 @@ def test_truncated_gzip_in_a_dataset_is_an_error(tiny):
     data = (tiny.source / name).read_bytes()
     (tiny.source / name).write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match="truncated or corrupt"):
-        load_raw("tiny", Options(data_dir=tiny.source))
+        load_dataset("tiny", Options(data_dir=tiny.source))

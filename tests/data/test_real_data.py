@@ -8,7 +8,7 @@ do not skip) when either is missing.
 import numpy as np
 import pytest
 
-from vae_numpy.data import load_raw
+from vae_numpy.data import load_dataset
 from vae_numpy.data.catalog import FASHION_MNIST
 from vae_numpy.run.options import QUIET
 
@@ -17,7 +17,7 @@ from vae_numpy.run.options import QUIET
 def fashion():
     if not FASHION_MNIST.system_dir.is_dir():
         pytest.fail("Fashion-MNIST is missing: apt-get install dataset-fashion-mnist")
-    return load_raw("fashion-mnist", QUIET)
+    return load_dataset("fashion-mnist", QUIET)
 
 
 def test_fashion_mnist_has_the_published_shapes_and_balanced_labels(fashion):
@@ -39,7 +39,7 @@ def test_fashion_mnist_matches_published_statistics(fashion):
 
 
 def test_mnist_5k_has_500_digits_a_class_split_stratified():
-    raw = load_raw("mnist-5k", QUIET)
+    raw = load_dataset("mnist-5k", QUIET)
     assert raw.train_images.shape == (4000, 1, 28, 28)
     np.testing.assert_array_equal(np.bincount(raw.train_labels), [400] * 10)
     np.testing.assert_array_equal(np.bincount(raw.test_labels), [100] * 10)
@@ -50,7 +50,7 @@ def test_a_limit_keeps_a_random_subset_of_every_class():
     # mnist-5k's training file is sorted by class: the first 300 would all be zeros
     from vae_numpy.data.splits import split
 
-    raw = load_raw("mnist-5k", QUIET)
+    raw = load_dataset("mnist-5k", QUIET)
     splits = split(raw, None, seed=0, limit=300)
     assert len(splits.train) == 300
     counts = np.bincount(splits.train.labels, minlength=10)

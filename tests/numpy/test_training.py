@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vae_numpy.checkpoint import load_model
-from vae_numpy.data import load_raw, split
+from vae_numpy.data import load_dataset, split
 from vae_numpy.data.pixels import fixed
 from vae_numpy.model import MLPVAE
 from vae_numpy.optim import Adam
@@ -32,7 +32,7 @@ SMALL = dict(
 
 def test_short_training_on_real_digits_raises_the_validation_elbo(tmp_path):
     config = TrainConfig(**SMALL)
-    raw = load_raw("mnist-5k", QUIET)
+    raw = load_dataset("mnist-5k", QUIET)
     val = split(raw, config.n_val, config.seed, config.limit).val
     val_x = fixed(val.images.reshape(len(val), -1), config.pixels, config.seed, np.float32)
     untrained = evaluate(MLPVAE.init(config.mlp(784), np.random.default_rng(1), np.float32), val_x)

@@ -148,9 +148,9 @@ def test_a_judge_is_trained_once_then_read_from_its_cache(quick_judges):
 
 
 def test_training_a_judge_is_deterministic_on_the_cpu(quick_judges):
-    from vae_numpy.data import load_raw
+    from vae_numpy.data import load_dataset
 
-    raw = load_raw("mnist-5k", quick_judges)
+    raw = load_dataset("mnist-5k", quick_judges)
     digest = judge_module.content_sha256(raw)
     a, b = (judge_module.train_judge(raw, digest) for _ in range(2))
     for (name, p), q in zip(a.net.state_dict().items(), b.net.state_dict().values(), strict=True):

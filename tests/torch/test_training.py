@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import torch
 
-from vae_numpy.data import load_raw, split
+from vae_numpy.data import load_dataset, split
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import TrainingDiverged, VaeError
 from vae_numpy.run.folder import RunFolder
@@ -38,7 +38,7 @@ SMALL = dict(
 
 
 def val_data(config: TrainConfig, model: VAE):
-    raw = load_raw(config.dataset, QUIET)
+    raw = load_dataset(config.dataset, QUIET)
     val = DeviceSplit(split(raw, config.n_val, config.seed).val, config.pixels, config.seed, "cpu")
     return val.fixed.view(-1, *model.x_shape), val.labels if model.n_classes else None
 

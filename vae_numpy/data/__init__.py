@@ -2,7 +2,7 @@
 
 from vae_numpy.data.dataset import DATASETS, Dataset, RawDataset, register_dataset
 from vae_numpy.data.idx import read_idx, write_idx
-from vae_numpy.data.load import load_raw
+from vae_numpy.data.load import load_dataset
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.data.splits import Split, Splits, split
 
@@ -13,7 +13,7 @@ __all__ = [
     "RawDataset",
     "Split",
     "Splits",
-    "load_raw",
+    "load_dataset",
     "read_idx",
     "register_dataset",
     "split",

@@ -34,6 +34,10 @@ class RemoteFile:
 
 @dataclass(frozen=True)
 class RawDataset:
+    """A dataset as loaded: uint8 images (N, C, H, W) and int64 labels of the train and
+    test splits (labels -1 throughout where it has no ``classes``), where it was found
+    (``origin``) and the checksums its files were verified by (``files``)."""
+
     name: str
     classes: tuple[str, ...]
     train_images: np.ndarray  # (N, C, H, W) uint8

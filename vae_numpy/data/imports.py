@@ -72,7 +72,14 @@ def imports_root() -> Path:
 
 @dataclass(frozen=True)
 class ImportSettings:
-    """How the images become one array; see the module docstring."""
+    """How the images become one dataset (the flags of ``vae data import``).
+
+    ``size``: (H, W) for every image, None to keep theirs (which must then agree);
+    ``fit``: "resize" stretches to H x W, "crop" scales to cover and cuts the centre;
+    ``channels``: 1 or 3, None for 3 when any image has colour; ``test_fraction`` of
+    each class held out with ``seed``, or the images of ``test_source``; ``labels``:
+    the labels file of an .npy or IDX source; ``skip_bad``: import around unreadable
+    files instead of refusing."""
 
     size: tuple[int, int] | None = None  # (H, W); None: the images' own, which must agree
     fit: str = "resize"  # or "crop"
@@ -509,7 +516,13 @@ def import_dataset(
     force: bool = False,
     progress: bool = True,
 ) -> ImportReport:
-    """Import ``source`` as dataset ``name``; see the module docstring."""
+    """Import the images at ``source`` (a folder, flat or one sub-folder per class; an
+    .npy / .npz array; an IDX file) as dataset ``name`` into ``to/name`` (default: the
+    user cache), where ``load_dataset(name)`` and ``vae train --dataset name`` find it.
+
+    Written aside and renamed into place when complete: a crash leaves no dataset; an
+    existing import is replaced only with ``force``. Raises ``DataError`` saying what is
+    wrong with the input and how to fix it."""
     start = time.perf_counter()
     check_name(name)
     destination = Path(to).expanduser() / name if to is not None else imports_root() / name

@@ -10,7 +10,7 @@ from vae_numpy.data.dataset import RawDataset, dataset_spec
 from vae_numpy.run.options import DEFAULTS, Options
 
 
-def load_raw(name: str, options: Options = DEFAULTS) -> RawDataset:
+def load_dataset(name: str, options: Options = DEFAULTS) -> RawDataset:
     """Find, verify and read dataset ``name``: a built-in one (see ``sources`` for the
     lookup order) or an import (``imports``)."""
     spec = dataset_spec(name)

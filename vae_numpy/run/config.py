@@ -25,7 +25,9 @@ def option(default, help: str, registry: str | None = None):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; saved as the run's config.json."""
+    """Everything that defines a training run; saved as the run's config.json. Its
+    fields are the flags of ``vae train`` (``vae train --help`` lists them with their
+    defaults and meanings); an inconsistent combination raises ``VaeError``."""
 
     backend: str = option("torch", "torch: autograd, CPU or GPU; numpy: hand-written, MLP only")
     model: str = option("mlp", "the architecture", registry="models")

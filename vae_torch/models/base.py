@@ -29,6 +29,11 @@ IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps the logits in cache
 
 
 class VAE(nn.Module):
+    """A VAE: ``encoder`` (x, y) -> (μ, log σ²) and ``decoder`` (z, y) -> the likelihood's
+    parameters, for images of ``image_shape`` (C, H, W) and a ``latent_dim``-dimensional
+    code; conditional when ``n_classes`` > 0. Its public methods check their input and
+    run without gradients: ``encode``, ``decode``, ``reconstruct``, ``sample``, ``iwae``."""
+
     encoder: nn.Module
     decoder: nn.Module
 
