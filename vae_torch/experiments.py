@@ -164,6 +164,7 @@ RECIPES = {
                 "loss-terms",
                 "reconstructions",
                 "samples",
+                "interpolations",
                 "kl-per-dimension",
             ),
             samples=None,

@@ -101,11 +101,15 @@ def different_class_pairs(
     labels: torch.Tensor, n_pairs: int, generator: torch.Generator | None = None
 ) -> list[tuple[int, int]]:
     """``n_pairs`` pairs (i, j) of indices whose labels differ, drawn at random; the
-    pairs use distinct classes where there are enough of them."""
+    pairs use distinct classes where there are enough of them. Images of one class or
+    of none (a dataset without labels) give pairs of two different images."""
     labels = labels.cpu()
     classes = torch.unique(labels)
     if len(classes) < 2:
-        raise VaeError("interpolating between classes needs images of at least 2 classes")
+        if len(labels) < 2:
+            raise VaeError("an interpolation needs at least 2 images")
+        picks = [torch.randperm(len(labels), generator=generator)[:2] for _ in range(n_pairs)]
+        return [(int(a), int(b)) for a, b in picks]
     order = classes[torch.randperm(len(classes), generator=generator)]
     pairs = []
     for p in range(n_pairs):

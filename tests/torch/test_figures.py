@@ -207,8 +207,10 @@ def test_pairs_are_of_different_classes_and_reproducible():
     assert pairs == latent.different_class_pairs(labels, 3, torch.Generator().manual_seed(1))
     classes = [labels[i].item() for pair in pairs for i in pair]
     assert len(set(classes)) == 6  # three pairs, six different classes
-    with pytest.raises(VaeError, match="at least 2 classes"):
-        latent.different_class_pairs(torch.zeros(5, dtype=torch.long), 1)
+    unlabelled = latent.different_class_pairs(torch.full((5,), -1), 4, torch.Generator())
+    assert len(unlabelled) == 4 and all(i != j for i, j in unlabelled)  # two images each
+    with pytest.raises(VaeError, match="at least 2 images"):
+        latent.different_class_pairs(torch.full((1,), -1), 1)
 
 
 def test_posterior_samples_are_mu_plus_sigma_eps(runs):

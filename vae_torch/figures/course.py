@@ -127,7 +127,7 @@ def samples(ctx: Context) -> Figure:
 @register_figure("interpolations", (10.0, 3.6))
 def interpolations(ctx: Context) -> Figure:
     """E[x|z] on the lines between posterior samples of test images of different
-    classes, one row per pair."""
+    classes (of two different images, without classes), one row per pair."""
     cpu, gen = ctx.generators("interpolations")
     pairs = latent.different_class_pairs(ctx.labels, N_INTERPOLATION_PAIRS, cpu)
     conditional = ctx.model.n_classes > 0
@@ -139,7 +139,8 @@ def interpolations(ctx: Context) -> Figure:
         classes = (ci, cj) if conditional else (None, None)
         path = latent.decode_interpolation(ctx.model, z0, z1, INTERPOLATION_STEPS, *classes)
         paths.append(ctx.images(path))
-        ends.append(f"{ctx.class_name(ci)} → {ctx.class_name(cj)}")
+        names = (ctx.class_name(ci), ctx.class_name(cj)) if ctx.classes else (f"#{i}", f"#{j}")
+        ends.append(" → ".join(names))
         record.append({"test_indices": [i, j], "classes": [ci, cj]})
     ctx.report["interpolation_pairs"] = record
     fig = figure_of("interpolations")
