@@ -31,7 +31,7 @@ from vae_torch.data import DeviceSplit
 from vae_torch.device import resolve_device
 from vae_torch.metrics import dataset_elbo, iw_estimate
 from vae_torch.models import build_model
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 N_VAL = 1000
 

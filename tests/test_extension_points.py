@@ -23,12 +23,12 @@ from vae_numpy.likelihoods import LIKELIHOODS, Likelihood, make_likelihood, regi
 from vae_numpy.model import MLPVAE as NumpyMLPVAE
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import Options
-from vae_torch.evaluate import evaluate
+from vae_torch.evaluation import evaluate
 from vae_torch.figures import FIGURES, Context, figure_of, make_figures, pixel_size, register_figure
 from vae_torch.models import MODELS, VAE
 from vae_torch.models.registry import ModelKind, register_model
 from vae_torch.plotting import show_grid
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 HEIGHT, WIDTH = 8, 12  # not 28x28, not square: the shape must come from the data
 GRAD_TOLERANCE = 1e-6  # fourth-order central differences in float64 (vae_numpy.gradcheck)

@@ -23,7 +23,7 @@ _WHERE = {
     "load_run": "vae_torch.checkpoint",
     "LoadedRun": "vae_torch.checkpoint",
     "VAE": "vae_torch.models",
-    "evaluate": "vae_torch.evaluate",
+    "evaluate": "vae_torch.evaluation",
     "export_onnx": "vae_torch.export",
     "load_dataset": "vae_numpy.data.load",
     "import_dataset": "vae_numpy.data.imports",

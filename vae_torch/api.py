@@ -38,6 +38,6 @@ def train(config: TrainConfig | Mapping, out: str | Path, options: Options = DEF
     if config.backend == "numpy":
         from vae_numpy.train import train_numpy as trainer
     else:
-        from vae_torch.train import train_torch as trainer
+        from vae_torch.training import train_torch as trainer
     trainer(config, Path(out), options)
     return load_run(out, resolve_device(options.device or config.device))

@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise VaeError("give either --out NEW_RUN_FOLDER or --resume RUN_FOLDER")
     options = dataclasses.replace(options_of(args), device=fields.get("device"))
     if args.resume is not None:
-        from vae_torch.train import resume_torch
+        from vae_torch.training import resume_torch
 
         ignored = sorted(set(fields) - {"epochs", "device"})
         if ignored:
@@ -119,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from vae_torch.evaluate import evaluate, evaluation_table
+    from vae_torch.evaluation import evaluate, evaluation_table
 
     result = evaluate(
         args.run_dir, args.k, args.split, args.checkpoint, args.samples, options_of(args)

@@ -22,7 +22,7 @@ from vae_numpy.run.io import write_json, write_text
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.device import resolve_device
-from vae_torch.evaluate import evaluate
+from vae_torch.evaluation import evaluate
 from vae_torch.latent import each_class
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, save, show_grid

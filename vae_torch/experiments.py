@@ -24,7 +24,7 @@ from vae_numpy.run.io import write_json
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import read_checkpoint
 from vae_torch.compare import compare_runs
-from vae_torch.evaluate import evaluate
+from vae_torch.evaluation import evaluate
 from vae_torch.figures import make_figures
 
 DIGITS = "digits"  # full MNIST where present, else mnist-5k
@@ -250,7 +250,7 @@ def describe(recipe: Recipe) -> str:
 def ensure_trained(config: TrainConfig, run: RunFolder, options: Options) -> str:
     """Train ``run`` to ``config.epochs``: from scratch, by resuming it, or not at all
     when it is done. Returns which."""
-    from vae_torch.train import resume_torch, train_torch
+    from vae_torch.training import resume_torch, train_torch
 
     if not run.checkpoint.is_file():
         train_torch(config, run.path, options)

@@ -138,7 +138,7 @@ def judge_path(raw: RawDataset, digest: str) -> Path:
 
 def grey(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, C, H, W) -> float (N, C, H, W) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div(255)
+    return torch.tensor(np.asarray(images)).float().div(255)  # a copy: imports are read-only
 
 
 def get_judge(dataset: str, options: Options = DEFAULTS) -> Judge:

@@ -299,3 +299,29 @@ def test_mixed_images_and_folders_and_mismatched_test_classes_are_refused(tmp_pa
     assert "are not those of the training images" in error_line(
         capsys, "data", "import", tmp_path / "a", "--test", tmp_path / "b", "--name", "x"
     )
+
+
+def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(tmp_path, capsys):
+    """Red and blue squares on black, 24x20: a conv VAE trains on them and ``vae
+    evaluate --samples`` scores its samples with a judge of three input channels."""
+    rng = np.random.default_rng(0)
+    for label, colour in enumerate(("red", "blue")):
+        (tmp_path / "src" / colour).mkdir(parents=True)
+        for i in range(30):
+            image = np.zeros((24, 20, 3), np.uint8)
+            top, left = rng.integers(0, 12), rng.integers(0, 10)
+            image[top : top + 10, left : left + 8, 2 * label] = 255
+            Image.fromarray(image).save(tmp_path / "src" / colour / f"{i}.png")
+    assert vae(capsys, "data", "import", tmp_path / "src", "--name", "squares")[0] == 0
+    code, _, err = vae(capsys, "train", "--dataset", "squares", "--model", "conv", "--channels",
+                       "4", "--strides", "2", "--hidden", "8", "--latent-dim", "2", "--epochs",
+                       "1", "--device", "cpu", "--out", tmp_path / "run")  # fmt: skip
+    assert code == 0, err
+    code, _, err = vae(capsys, "evaluate", tmp_path / "run", "--k", "2", "--samples", "20",
+                         "--device", "cpu")  # fmt: skip
+    assert code == 0, err
+    record = json.loads((tmp_path / "run" / "evaluation-test-best-k2.json").read_text())
+    assert record["sample_quality"]["judge"]["image_shape"] == [3, 24, 20]
+    assert 0 <= record["sample_quality"]["recognisable_share"]["value"] <= 1
+    dims = 3 * 24 * 20  # bits per dimension over C·H·W (binarized pixels: nats / (D ln 2))
+    assert record["elbo_bits_per_dim"] == pytest.approx(-record["elbo"] / (dims * np.log(2)))

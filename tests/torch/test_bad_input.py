@@ -14,7 +14,7 @@ from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_state, read_checkpoint
 from vae_torch.cli import main
 from vae_torch.models import build_model
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 TINY = dict(dataset="mnist-5k", hidden=(8,), latent_dim=2, epochs=1, limit=100, n_val=50)
 
@@ -217,12 +217,12 @@ def test_training_and_evaluating_from_the_command_line(tmp_path):
 
 
 def test_an_interrupted_training_says_how_to_resume(capsys, run, monkeypatch):
-    import vae_torch.train
+    import vae_torch.training
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(vae_torch.train, "resume_torch", interrupted)
+    monkeypatch.setattr(vae_torch.training, "resume_torch", interrupted)
     code, _, err = cli(capsys, "train", "--resume", run, "--epochs", "5")
     assert code == 130
     hint = f"the last finished epoch is kept: continue with vae train --resume {run}"

@@ -16,7 +16,7 @@ from vae_torch.compare import compare_runs, parameter_counts
 from vae_torch.experiments import RECIPES, configs, digits_dataset, run_experiment
 from vae_torch.figures import why_not
 from vae_torch.models import build_model
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 TINY = dict(dataset="mnist-5k", latent_dim=2, epochs=1, limit=200, n_val=100, device="cpu")
 

@@ -11,7 +11,7 @@ from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 SMALL = {"dataset": "mnist-5k", "limit": 64, "epochs": 1, "latent_dim": 3, "device": "cpu"}
 MODELS = {

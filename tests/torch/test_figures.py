@@ -21,7 +21,7 @@ from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.figures import FIGURES, make_figures, pixel_size
 from vae_torch.sample import write_samples
-from vae_torch.train import train_torch
+from vae_torch.training import train_torch
 
 TINY = dict(dataset="mnist-5k", hidden=(8,), epochs=2, limit=200, n_val=100, device="cpu")
 

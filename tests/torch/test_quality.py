@@ -178,7 +178,7 @@ TINY = dict(dataset="mnist-5k", hidden=(16,), latent_dim=3, epochs=2, limit=300,
 def tiny_run(tmp_path):
     from vae_numpy.run.config import TrainConfig
     from vae_numpy.run.options import QUIET
-    from vae_torch.train import train_torch
+    from vae_torch.training import train_torch
 
     train_torch(TrainConfig(**TINY, device="cpu"), tmp_path / "run", QUIET)
     return tmp_path / "run"

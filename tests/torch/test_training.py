@@ -20,7 +20,7 @@ from vae_torch.convert import to_numpy
 from vae_torch.data import DeviceSplit
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
-from vae_torch.train import init_model, resume_torch, train_torch
+from vae_torch.training import init_model, resume_torch, train_torch
 
 SMALL = dict(
     dataset="mnist-5k",
