@@ -11,6 +11,7 @@ from elbo_math import (
     layers,
     likelihoods,
     linear_gaussian,
+    objectives,
     reparam,
     surgery,
 )
@@ -28,6 +29,7 @@ CHECKS: tuple[Check, ...] = (
     *gradcheck.CHECKS,  # chapter 6
     *iwae.CHECKS,  # chapter 8
     *surgery.CHECKS,  # chapter 8
+    *objectives.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
 )
 

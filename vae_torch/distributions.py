@@ -30,7 +30,18 @@ def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor) -
 
 def kl_std_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """(4.7) per example: (B, latent) -> (B,)."""
-    return 0.5 * torch.sum(mu * mu + torch.exp(log_var) - 1.0 - log_var, dim=-1)
+    return kl_std_normal_dims(mu, log_var).sum(dim=-1)
+
+
+def kl_std_normal_dims(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """(4.7) per latent dimension, the terms of its sum: (B, latent) -> (B, latent)."""
+    return 0.5 * (mu * mu + torch.exp(log_var) - 1.0 - log_var)
+
+
+def kl_monte_carlo_dims(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """log q(z_d|x) − log p(z_d) per latent dimension at one z ~ q (the prior and the
+    posterior factorise): (B, latent); its sum is ``kl_monte_carlo``."""
+    return -0.5 * (log_var + (z - mu) ** 2 * torch.exp(-log_var) - z * z)
 
 
 def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:

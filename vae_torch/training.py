@@ -136,19 +136,34 @@ def _train(config: TrainConfig, run: RunFolder, state: dict | None, options: Opt
 def run_epoch(s: Session, ep: int) -> dict:
     """Epoch ``ep``: the optimisation steps, then the validation; its history record."""
     start = time.perf_counter()
-    train = train_epoch(s, ep)
+    train, objective = train_epoch(s, ep)
     train_seconds = time.perf_counter() - start
     if not all(torch.isfinite(p).all() for p in s.model.parameters()):
         raise diverged(float("nan"), ep, -(-len(s.train) // s.config.batch_size), s.run.checkpoint)
     s.model.eval()
     val_c = s.val.labels if s.model.n_classes else None
     val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c)
-    return epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
+    record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
+    if s.config.warmup or s.config.free_bits:  # the objective is not the negative ELBO
+        steps = -(-len(s.train) // s.config.batch_size)
+        record["kl_weight"] = kl_weight(s.config, ep * steps - 1, steps)  # at its last step
+        record["train_objective"] = objective
+    return record
 
 
-def train_epoch(s: Session, ep: int) -> Bound:
+def kl_weight(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
+    """β at optimisation step ``step`` (from 0): with a warm-up of W epochs,
+    kl_weight · min(1, step / (W · steps per epoch)), rising linearly from 0; else
+    kl_weight. A function of the step alone, so a resumed run repeats it exactly."""
+    if not config.warmup:
+        return config.kl_weight
+    return config.kl_weight * min(1.0, step / (config.warmup * steps_per_epoch))
+
+
+def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     """One pass over the training split in the order, view and noise of epoch ``ep``;
-    the mean bound over its batches."""
+    the mean bound (β = 1, no floor: the true ELBO) and the mean objective over its
+    batches."""
     config, model, dev = s.config, s.model, s.device
     model.train()
     generator = torch.Generator(dev).manual_seed(epoch_seed(config.seed, ep))
@@ -162,7 +177,8 @@ def train_epoch(s: Session, ep: int) -> Bound:
         if config.amp == "bf16"
         else contextlib.nullcontext()
     )
-    sums = torch.zeros(2, dtype=torch.float64, device=dev)
+    sums = torch.zeros(3, dtype=torch.float64, device=dev)
+    first_step = (ep - 1) * len(batches)
     desc = f"epoch {ep}/{config.epochs}"
     bar = tqdm(batches, desc=desc, disable=None if s.progress else True, leave=False)
     offset = 0
@@ -171,13 +187,15 @@ def train_epoch(s: Session, ep: int) -> Bound:
         offset += len(idx)
         c = s.train.labels[idx] if model.n_classes else None
         with autocast:
-            loss, rec, kl = model.loss(x_all[idx], eps, config.kl_weight, c, config.mc_kl)
+            beta = kl_weight(config, first_step + b - 1, len(batches))
+            loss, rec, kl = model.loss(x_all[idx], eps, beta, c, config.mc_kl, config.free_bits)
         s.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         s.optimizer.step()
-        sums += torch.stack([rec.detach(), kl.detach()]).double() * len(idx)
+        sums += torch.stack([rec.detach(), kl.detach(), loss.detach()]).double() * len(idx)
         if (dev.type == "cpu" or b % REPORT_EVERY == 0) and not torch.isfinite(loss):
             raise diverged(loss.item(), ep, b, s.run.checkpoint)
         if b % REPORT_EVERY == 0:
             bar.set_postfix(loss=f"{loss.item():.2f}")
-    return Bound(*(sums / len(s.train)).tolist())  # waits for the device
+    rec, kl, objective = (sums / len(s.train)).tolist()  # waits for the device
+    return Bound(rec, kl), objective

@@ -48,6 +48,12 @@ class TrainConfig:
     batch_size: int = option(128, "examples per step")
     lr: float = option(1e-3, "Adam's step size")
     kl_weight: float = option(1.0, "beta in -log p(x|z) + beta KL; 1 is the ELBO")
+    warmup: int = option(
+        0, "torch: KL warm-up, beta rising linearly from 0 to --kl-weight over this many epochs"
+    )
+    free_bits: float = option(
+        0.0, "torch: free bits, each latent dimension's batch-average KL floored at this (nats)"
+    )
     mc_kl: bool = option(False, "torch: a one-sample Monte Carlo KL instead of the closed form")
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
@@ -103,6 +109,16 @@ class TrainConfig:
                 "--amp, --mc-kl and --shift belong to the torch backend; use --backend torch",
             ),
             (self.shift >= 0, f"--shift must be a number of pixels >= 0, got {self.shift}"),
+            (
+                0 <= self.warmup <= self.epochs,
+                f"--warmup must lie in 0..--epochs ({self.epochs}) epochs, got {self.warmup}; "
+                "a warm-up longer than the run never reaches the ELBO",
+            ),
+            (self.free_bits >= 0, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
+            (
+                self.backend != "numpy" or (not self.warmup and not self.free_bits),
+                "--warmup and --free-bits belong to the torch backend; use --backend torch",
+            ),
             (
                 self.amp == "none" or self.dtype == "float32",
                 "--amp bf16 autocasts a float32 model; drop --dtype float64",

@@ -81,13 +81,25 @@ class VAE(nn.Module):
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(log p(x|z), KL) per example (B,) each, for noise ``eps`` (B, latent)."""
+        rec, kl = self.terms_per_dim(x, eps, c, mc_kl)
+        return rec, kl.sum(dim=-1)
+
+    def terms_per_dim(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        c: torch.Tensor | None = None,
+        mc_kl: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log p(x|z) (B,), the KL of each latent dimension (B, latent))."""
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
         z = dist.reparameterize(mu, log_var, eps)
         rec = self.log_px_given_z(x, self.decoder(z, y))
-        kl = dist.kl_monte_carlo(z, mu, log_var) if mc_kl else dist.kl_std_normal(mu, log_var)
-        return rec, kl
+        if mc_kl:
+            return rec, dist.kl_monte_carlo_dims(z, mu, log_var)
+        return rec, dist.kl_std_normal_dims(mu, log_var)
 
     def loss(
         self,
@@ -96,10 +108,17 @@ class VAE(nn.Module):
         kl_weight: float = 1.0,
         c: torch.Tensor | None = None,
         mc_kl: bool = False,
+        free_bits: float = 0.0,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(mean of −log p(x|z) + β KL, mean log p(x|z), mean KL) of the batch."""
-        rec, kl = self.terms(x, eps, c, mc_kl)
-        return (kl_weight * kl - rec).mean(), rec.mean(), kl.mean()
+        """(the objective, mean log p(x|z), mean KL) of the batch. The objective is
+        −log p(x|z) + β KL, averaged over the batch (β = ``kl_weight``: 1 is the negative
+        ELBO, (8.7) during a warm-up); with ``free_bits`` λ > 0 the KL term is
+        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (8.8)."""
+        rec, kl_dims = self.terms_per_dim(x, eps, c, mc_kl)
+        kl = kl_dims.sum(dim=-1)
+        floored = free_bits > 0
+        penalty = kl_dims.mean(dim=0).clamp(min=free_bits).sum() if floored else kl.mean()
+        return kl_weight * penalty - rec.mean(), rec.mean(), kl.mean()
 
     def log_weights(
         self, x: torch.Tensor, eps: torch.Tensor, c: torch.Tensor | None = None
