@@ -11,7 +11,7 @@ Everything else may change without notice. The names load lazily: importing a pa
 the package never imports the rest.
 """
 
-import importlib
+from vae_numpy.run.lazy import lazy_exports
 
 _WHERE = {
     "ImportSettings": "vae_numpy.data.imports",
@@ -21,16 +21,4 @@ _WHERE = {
     "TrainConfig": "vae_numpy.run.config",
     "Options": "vae_numpy.run.options",
 }
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'vae_numpy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -14,7 +14,7 @@ Everything else may change without notice. The names load lazily, so that
 ``import vae_torch`` costs nothing until one is used.
 """
 
-import importlib
+from vae_numpy.run.lazy import lazy_exports
 
 _WHERE = {
     "TrainConfig": "vae_numpy.run.config",
@@ -29,16 +29,4 @@ _WHERE = {
     "import_dataset": "vae_numpy.data.imports",
     "ImportSettings": "vae_numpy.data.imports",
 }
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'vae_torch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -335,7 +335,7 @@ def add_data(sub) -> None:
         "emoji",
         help="draw the colour emoji of Debian's Noto font as PNG files: real RGB images offline",
         description="Draw every emoji of the Noto Color Emoji font (Debian package "
-        "fonts-noto-color-emoji) as a 136x128 RGBA PNG, one file each, into OUT.",
+        "fonts-noto-color-emoji) as an RGBA PNG on a transparent square, one file each, into OUT.",
     )
     p.add_argument("out", type=Path, help="the folder to create")
     p.set_defaults(run=cmd_data_emoji)
