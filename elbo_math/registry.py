@@ -1,6 +1,7 @@
 """Every check, in the order of the lecture notes' chapters, and lookup by identifier."""
 
 from elbo_math import (
+    continuous_bernoulli,
     errata,
     evidence,
     gaussian,
@@ -21,6 +22,7 @@ CHECKS: tuple[Check, ...] = (
     *evidence.CHECKS,  # chapter 2
     *linear_gaussian.CHECKS,  # chapter 2
     *likelihoods.CHECKS,  # chapter 3
+    *continuous_bernoulli.CHECKS,  # chapter 3
     *gaussian.CHECKS,  # chapter 4
     *kl.CHECKS,  # chapter 4
     *reparam.CHECKS,  # chapter 5

@@ -78,3 +78,33 @@ def log_std_normal(z: torch.Tensor) -> torch.Tensor:
 def kl_monte_carlo(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """log q(z|x) − log p(z) at one z ~ q: an unbiased estimate of (4.7)."""
     return log_normal(z, mu, log_var) - log_std_normal(z)
+
+
+def cb_log_normaliser(eta: torch.Tensor) -> torch.Tensor:
+    """(3.7), (3.8) log C(η), as vae_numpy.likelihoods.cb_log_normaliser."""
+    from vae_numpy.likelihoods import CB_LOG_C, CB_LOG_C_SERIES_BELOW
+
+    a = eta.abs()
+    big = a.clamp(min=CB_LOG_C_SERIES_BELOW)
+    closed = big.log() - torch.log(-torch.expm1(-big)) + torch.log1p(torch.exp(-big))
+    e2 = a * a
+    series = sum(c * e2**i for i, c in enumerate(CB_LOG_C))
+    return torch.where(a < CB_LOG_C_SERIES_BELOW, series, closed)
+
+
+def cb_mean(eta: torch.Tensor) -> torch.Tensor:
+    """(3.9) E[x] of the continuous Bernoulli, as vae_numpy.likelihoods.cb_mean."""
+    from vae_numpy.likelihoods import CB_MEAN, CB_MEAN_SERIES_BELOW
+
+    a = eta.abs()
+    big = a.clamp(min=CB_MEAN_SERIES_BELOW)
+    closed = torch.sigmoid(big) - 1 / big - 2 * torch.exp(-big) / torch.expm1(-2 * big)
+    odd = 0.5 + sum(c * a ** (2 * i - 1) for i, c in enumerate(CB_MEAN) if i)
+    upper = torch.where(a < CB_MEAN_SERIES_BELOW, odd, closed)
+    return torch.where(eta < 0, 1 - upper, upper)
+
+
+def cb_log_likelihood(x: torch.Tensor, eta: torch.Tensor) -> torch.Tensor:
+    """(3.7) per example: the Bernoulli form (3.2) plus log C(η), summed over the last axis;
+    x broadcasts against extra leading axes of eta."""
+    return (x * eta - F.softplus(eta) + cb_log_normaliser(eta)).sum(dim=-1)

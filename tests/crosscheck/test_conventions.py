@@ -48,8 +48,12 @@ def test_the_loss_sums_over_pixels_and_latents_and_averages_over_examples_eq_2_5
     out = model.decode(z)
     if model.config.likelihood == "bernoulli":
         rec = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
-    else:
+    elif model.config.likelihood == "gaussian":
         rec = numeric.gaussian_log_likelihood(x, out, model.config.sigma, elementwise=True)
+    else:  # continuous Bernoulli (3.7): the Bernoulli terms plus log(η / tanh(η/2))
+        bernoulli = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
+        safe = np.where(out == 0, 1.0, out)
+        rec = bernoulli + np.where(out == 0, np.log(2), np.log(safe / np.tanh(safe / 2)))
     kl = numeric.gaussian_kl_std_normal(mu, log_var, elementwise=True)  # (B, L)
     expected = np.mean(-rec.sum(axis=1) + kl.sum(axis=1))
     parts, _ = model.loss(x, eps)
