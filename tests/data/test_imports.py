@@ -325,3 +325,33 @@ def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(tmp_path,
     assert 0 <= record["sample_quality"]["recognisable_share"]["value"] <= 1
     dims = 3 * 24 * 20  # bits per dimension over C·H·W (binarized pixels: nats / (D ln 2))
     assert record["elbo_bits_per_dim"] == pytest.approx(-record["elbo"] / (dims * np.log(2)))
+
+
+def test_every_supported_format_is_read_and_a_gif_gives_its_first_frame(tmp_path, capsys):
+    """PNG, JPEG, BMP, WebP and GIF in one folder (lossless where the format allows)."""
+    rows, cols = np.mgrid[0:6, 0:8]
+    pixels = np.stack([rows * 40, cols * 30, 255 - rows * 20 - cols * 10], -1).astype(np.uint8)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for suffix in ("png", "bmp"):
+        Image.fromarray(pixels).save(folder / f"a.{suffix}")
+    Image.fromarray(pixels).save(folder / "a.webp", lossless=True)
+    Image.fromarray(pixels).save(folder / "b.jpg", quality=95)
+    frames = [Image.fromarray(np.full((6, 8), v, np.uint8)) for v in (40, 200)]
+    frames[0].save(folder / "c.gif", save_all=True, append_images=frames[1:])
+    code, out, _ = vae(
+        capsys, "data", "import", folder, "--name", "formats", "--test-fraction", 0.2
+    )
+    assert code == 0 and "of 3x6x8 (RGB)" in out
+    raw = every_image("formats")
+    exact = [im for im in raw if np.array_equal(im, pixels.transpose(2, 0, 1))]
+    assert len(exact) == 3  # PNG, BMP and lossless WebP bit for bit
+    assert any((im == 40).all() for im in raw)  # the GIF's first frame, not its second
+    jpeg = [im for im in raw if not np.array_equal(im, pixels.transpose(2, 0, 1))
+            and not (im == 40).all()]  # fmt: skip
+    assert len(jpeg) == 1 and np.abs(jpeg[0].astype(int) - pixels.transpose(2, 0, 1)).mean() < 10
+
+
+def every_image(name: str) -> list[np.ndarray]:
+    raw = load_dataset(name)
+    return list(np.concatenate([raw.train_images, raw.test_images]))
