@@ -11,9 +11,11 @@ Two graphs, each with a dynamic batch axis B, float32 throughout:
 
 Both are exported by ``torch.onnx.export`` (the ``torch.export`` based exporter) and then
 run by onnxruntime on the CPU against torch on the same inputs: real test images for the
-encoder, draws from the prior for the decoder. The largest absolute difference of each
-output is printed and written to ``export.json`` beside the files; above TOLERANCE the
-export is refused. This is what the in-browser explorer loads.
+encoder, draws from the prior for the decoder. The largest difference of each output,
+|onnx − torch| / max(1, |torch|) (absolute for values up to 1, relative above: float32
+sums in another order differ relatively), is printed and written to ``export.json``
+beside the files with the largest absolute one; above TOLERANCE the export is refused.
+This is what the in-browser explorer loads.
 """
 
 import json
@@ -30,7 +32,7 @@ from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.models import VAE
 
-TOLERANCE = 1e-5  # largest absolute difference accepted between onnxruntime and torch
+TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
 CHECK_EXAMPLES = 64  # test images (and prior draws) of the check
 OPSET = 18
 FORMATS = ("onnx",)
@@ -67,6 +69,7 @@ class Exported:
     inputs: dict[str, list]  # name -> shape, "B" for the batch axis
     outputs: dict[str, list]
     max_abs_difference: dict[str, float]  # per output, onnxruntime against torch
+    max_difference: dict[str, float]  # the same, relative where |torch| > 1: the criterion
 
 
 def export_onnx(
@@ -110,12 +113,11 @@ def export_onnx(
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         feed = {k: v.numpy() for k, v in zip(input_spec, inputs, strict=True)}
         got = session.run(list(output_spec), feed)
-        difference = {
-            k: float(np.abs(g - e.numpy()).max())
-            for k, g, e in zip(output_spec, got, expected, strict=True)
-        }
-        results.append(Exported(name, path, input_spec, output_spec, difference))
-        worst = max(difference.values())
+        pairs = list(zip(output_spec, got, (e.numpy() for e in expected), strict=True))
+        absolute = {k: float(np.abs(g - e).max()) for k, g, e in pairs}
+        scaled = {k: float((np.abs(g - e) / np.maximum(1, np.abs(e))).max()) for k, g, e in pairs}
+        results.append(Exported(name, path, input_spec, output_spec, absolute, scaled))
+        worst = max(scaled.values())
         if not worst <= TOLERANCE:
             path.unlink()
             raise VaeError(
@@ -139,6 +141,7 @@ def export_onnx(
                 "inputs": r.inputs,
                 "outputs": r.outputs,
                 "max_abs_difference": r.max_abs_difference,
+                "max_difference": r.max_difference,
             }
             for r in results
         },
@@ -183,6 +186,9 @@ def describe(results: list[Exported]) -> list[str]:
     for r in results:
         ins = ", ".join(f"{k} {tuple(v)}" for k, v in r.inputs.items())
         outs = ", ".join(f"{k} {tuple(v)}" for k, v in r.outputs.items())
-        diff = ", ".join(f"{k} {v:.1e}" for k, v in r.max_abs_difference.items())
+        diff = ", ".join(
+            f"{k} {r.max_abs_difference[k]:.1e} ({v:.1e} relative to max(1, |value|))"
+            for k, v in r.max_difference.items()
+        )
         lines.append(f"{r.path}: {ins} -> {outs}; onnxruntime vs torch, max |difference|: {diff}")
     return lines
