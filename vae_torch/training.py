@@ -144,7 +144,7 @@ def run_epoch(s: Session, ep: int) -> dict:
     val_c = s.val.labels if s.model.n_classes else None
     val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c)
     record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
-    if s.config.warmup or s.config.free_bits:  # the objective is not the negative ELBO
+    if s.config.warmup or s.config.free_bits or s.config.objective != "elbo":  # not −ELBO
         steps = -(-len(s.train) // s.config.batch_size)
         record["kl_weight"] = kl_weight(s.config, ep * steps - 1, steps)  # at its last step
         record["train_objective"] = objective
@@ -169,9 +169,11 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     generator = torch.Generator(dev).manual_seed(epoch_seed(config.seed, ep))
     x_all = s.train.epoch(generator, config.shift).view(-1, *model.x_shape)
     batches = batch_indices(len(s.train), config.batch_size, generator, dev)
-    eps_all = torch.randn(
-        (len(s.train), config.latent_dim), generator=generator, device=dev, dtype=x_all.dtype
+    iwae = config.objective != "elbo"
+    shape = (
+        (len(s.train), config.k, config.latent_dim) if iwae else (len(s.train), config.latent_dim)
     )
+    eps_all = torch.randn(shape, generator=generator, device=dev, dtype=x_all.dtype)
     autocast = (
         torch.autocast(dev.type, dtype=torch.bfloat16)
         if config.amp == "bf16"
@@ -187,8 +189,12 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
         offset += len(idx)
         c = s.train.labels[idx] if model.n_classes else None
         with autocast:
-            beta = kl_weight(config, first_step + b - 1, len(batches))
-            loss, rec, kl = model.loss(x_all[idx], eps, beta, c, config.mc_kl, config.free_bits)
+            if iwae:  # eps (B, k, latent) -> (k, B, latent)
+                dreg = config.objective == "iwae-dreg"
+                loss, rec, kl = model.iwae_loss(x_all[idx], eps.transpose(0, 1), c, dreg)
+            else:
+                beta = kl_weight(config, first_step + b - 1, len(batches))
+                loss, rec, kl = model.loss(x_all[idx], eps, beta, c, config.mc_kl, config.free_bits)
         s.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         s.optimizer.step()

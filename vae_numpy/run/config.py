@@ -12,6 +12,7 @@ from vae_numpy.data.pixels import Pixels
 from vae_numpy.likelihoods import LIKELIHOODS, likelihood_class
 from vae_numpy.run.errors import VaeError
 
+OBJECTIVES = ("elbo", "iwae", "iwae-dreg")
 BACKENDS = ("torch", "numpy")
 AMP = ("none", "bf16")
 DTYPES = ("float32", "float64")
@@ -47,6 +48,12 @@ class TrainConfig:
     epochs: int = option(10, "passes over the training set")
     batch_size: int = option(128, "examples per step")
     lr: float = option(1e-3, "Adam's step size")
+    objective: str = option(
+        "elbo",
+        "torch: elbo; iwae, the k-sample bound (8.1); iwae-dreg, the same with the doubly "
+        "reparameterised gradient",
+    )
+    k: int = option(1, "torch: importance samples per example of the iwae objectives")
     kl_weight: float = option(1.0, "beta in -log p(x|z) + beta KL; 1 is the ELBO")
     warmup: int = option(
         0, "torch: KL warm-up, beta rising linearly from 0 to --kl-weight over this many epochs"
@@ -115,6 +122,30 @@ class TrainConfig:
                 "a warm-up longer than the run never reaches the ELBO",
             ),
             (self.free_bits >= 0, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
+            (
+                self.objective in OBJECTIVES,
+                f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}",
+            ),
+            (self.k >= 1, f"--k must be at least 1 importance sample, got {self.k}"),
+            (
+                self.objective != "elbo" or self.k == 1,
+                f"--k {self.k} is the number of importance samples of --objective iwae; give it",
+            ),
+            (
+                self.objective == "elbo"
+                or (
+                    not self.mc_kl
+                    and not self.warmup
+                    and not self.free_bits
+                    and self.kl_weight == 1
+                ),
+                "--mc-kl, --warmup, --free-bits and --kl-weight act on the ELBO's KL term; the "
+                "IWAE objective has none: drop them or use --objective elbo",
+            ),
+            (
+                self.backend != "numpy" or self.objective == "elbo",
+                "--objective iwae belongs to the torch backend; use --backend torch",
+            ),
             (
                 self.backend != "numpy" or (not self.warmup and not self.free_bits),
                 "--warmup and --free-bits belong to the torch backend; use --backend torch",

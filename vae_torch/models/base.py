@@ -134,6 +134,39 @@ class VAE(nn.Module):
             self.log_px_given_z(x, out) + dist.log_std_normal(z) - dist.log_normal(z, mu, log_var)
         )
 
+    def iwae_loss(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        c: torch.Tensor | None = None,
+        dreg: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(−IWAE_k (8.1) averaged over the batch, mean log p(x|z), mean log q(z|x) − log p(z))
+        for noise ``eps`` (k, B, latent), all k samples in one pass (Burda et al. 2015); the
+        last two average over the k samples: their difference is the one-sample ELBO.
+
+        ``dreg``: the doubly reparameterised gradient (Tucker et al. 2018). log q(z|x) is
+        evaluated with its parameters held fixed, so the encoder's gradient flows through
+        z alone, and that gradient is reweighted from w̃ to w̃² (w̃ the normalised weights)
+        by a hook on z; the decoder's gradient is the IWAE's. Same value, same expectation,
+        less variance for the encoder."""
+        k, batch, latent = eps.shape
+        y = self.one_hot(c)
+        mu, log_var = self.encoder(x, y)
+        mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)
+        z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
+        y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
+        out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.x_shape)
+        rec = self.log_px_given_z(x, out)  # (k, B)
+        q_mu, q_log_var = (mu.detach(), log_var.detach()) if dreg else (mu, log_var)
+        kl = dist.log_normal(z, q_mu, q_log_var) - dist.log_std_normal(z)  # (k, B)
+        log_w = rec - kl
+        bound = torch.logsumexp(log_w, dim=0) - math.log(k)  # (B,)  (8.1)
+        if dreg and z.requires_grad:
+            weights = torch.softmax(log_w.detach(), dim=0)  # w̃, (k, B)
+            z.register_hook(lambda grad: grad * weights[..., None])
+        return -bound.mean(), rec.mean(), kl.mean()
+
     # -- the public interface, with its input checked -----------------------------
 
     @property
