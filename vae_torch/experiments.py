@@ -142,6 +142,25 @@ RECIPES = {
             compare=True,
         ),
         Recipe(
+            name="grey-likelihoods",
+            seeds="003",
+            question="the same MLP (784-400-20) on grey-level Fashion-MNIST, trained on the "
+            "summed BCE (a Bernoulli of grey levels, no likelihood) and on the continuous "
+            "Bernoulli (its normalised form, a density in nats): test bounds, samples, "
+            "reconstructions",
+            dataset="fashion-mnist",
+            epochs={"fashion-mnist": 10},
+            runs={
+                "bernoulli": {"model": "mlp", "pixels": "grey", "likelihood": "bernoulli"},
+                "continuous-bernoulli": {
+                    "model": "mlp",
+                    "pixels": "grey",
+                    "likelihood": "continuous-bernoulli",
+                },
+            },
+            figures=("elbo-curves", "reconstructions", "samples"),
+        ),
+        Recipe(
             name="emoji",
             seeds="your own images",
             question="a conv VAE on a folder of real RGB images: the colour emoji of Debian's "
