@@ -2,6 +2,7 @@
 
 from elbo_math import (
     continuous_bernoulli,
+    discretized_logistic,
     errata,
     evidence,
     gaussian,
@@ -23,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     *linear_gaussian.CHECKS,  # chapter 2
     *likelihoods.CHECKS,  # chapter 3
     *continuous_bernoulli.CHECKS,  # chapter 3
+    *discretized_logistic.CHECKS,  # chapter 3
     *gaussian.CHECKS,  # chapter 4
     *kl.CHECKS,  # chapter 4
     *reparam.CHECKS,  # chapter 5

@@ -77,6 +77,8 @@ STABLE_IDS = {
     "likelihood.continuous_bernoulli": "(3.7)",
     "likelihood.continuous_bernoulli_taylor": "(3.8)",
     "likelihood.continuous_bernoulli_mean": "(3.9)",
+    "likelihood.discretized_logistic": "(3.10)",
+    "likelihood.discretized_logistic_limit": "(3.11)",
     "erratum.elbo_bound_direction": "(11.1)",
     "erratum.kl_loss": "(11.2)",
     "erratum.bce_log_of_target": "(11.3)",
