@@ -14,7 +14,13 @@ project = "vae-from-scratch: lecture notes"
 author = "the vae-from-scratch authors"
 copyright = "2026, " + author
 
-extensions = ["myst_parser", "sphinxcontrib.katex", "sphinx.ext.autodoc", "checked"]
+extensions = [
+    "myst_parser",
+    "sphinxcontrib.katex",
+    "katex_start",  # its server's start, without a race (docs/_ext/katex_start.py)
+    "sphinx.ext.autodoc",
+    "checked",
+]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "README.md", "node_modules"]
