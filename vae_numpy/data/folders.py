@@ -61,7 +61,8 @@ def write_png_folder(raw: RawDataset, out: Path, progress: bool = True) -> int:
 
 
 def write_emoji_folder(out: Path, progress: bool = True) -> int:
-    """Each emoji of the font's pictograph blocks as OUT/uXXXXX.png: RGBA on a
+    """Each emoji of the font's pictograph blocks as a PNG named by its code point in
+    hex (U+1F600 as OUT/u1F600.png): RGBA on a
     transparent background, centred on a square as wide as the glyph's larger side
     (about 128 pixels); returns the number drawn. Code points the font has no picture
     for (an empty drawing) are left out."""

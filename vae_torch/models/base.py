@@ -124,14 +124,31 @@ class VAE(nn.Module):
         self, x: torch.Tensor, eps: torch.Tensor, c: torch.Tensor | None = None
     ) -> torch.Tensor:
         """log w for x (B, ...) and noise eps (k, B, latent): (k, B), all k in one pass."""
+        rec, log_prior, log_q, _ = self.weight_terms(x, eps, c)
+        return rec + log_prior - log_q
+
+    def weight_terms(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        c: torch.Tensor | None = None,
+        fixed_q: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(log p(x|z), log p(z), log q(z|x), z) at z = μ + σ ε for noise eps (k, B, latent),
+        each (k, B) (z (k, B, latent)); ``fixed_q``: log q with its parameters held fixed."""
         k, batch, latent = eps.shape
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
+        mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
         z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
         y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
         out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.x_shape)
+        q_mu, q_log_var = (mu.detach(), log_var.detach()) if fixed_q else (mu, log_var)
         return (
-            self.log_px_given_z(x, out) + dist.log_std_normal(z) - dist.log_normal(z, mu, log_var)
+            self.log_px_given_z(x, out),
+            dist.log_std_normal(z),
+            dist.log_normal(z, q_mu, q_log_var),
+            z,
         )
 
     def iwae_loss(
@@ -150,16 +167,9 @@ class VAE(nn.Module):
         z alone, and that gradient is reweighted from w̃ to w̃² (w̃ the normalised weights)
         by a hook on z; the decoder's gradient is the IWAE's. Same value, same expectation,
         less variance for the encoder."""
-        k, batch, latent = eps.shape
-        y = self.one_hot(c)
-        mu, log_var = self.encoder(x, y)
-        mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)
-        z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
-        y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
-        out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.x_shape)
-        rec = self.log_px_given_z(x, out)  # (k, B)
-        q_mu, q_log_var = (mu.detach(), log_var.detach()) if dreg else (mu, log_var)
-        kl = dist.log_normal(z, q_mu, q_log_var) - dist.log_std_normal(z)  # (k, B)
+        k = eps.shape[0]
+        rec, log_prior, log_q, z = self.weight_terms(x, eps, c, fixed_q=dreg)
+        kl = log_q - log_prior  # (k, B)
         log_w = rec - kl
         bound = torch.logsumexp(log_w, dim=0) - math.log(k)  # (B,)  (8.1)
         if dreg and z.requires_grad:
