@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 
 from elbo_math import (
+    discretized_logistic,
     errata,
     evidence,
     gaussian,
@@ -79,6 +80,8 @@ STABLE_IDS = {
     "likelihood.continuous_bernoulli_mean": "(3.9)",
     "likelihood.discretized_logistic": "(3.10)",
     "likelihood.discretized_logistic_limit": "(3.11)",
+    "likelihood.discretized_logistic_stable": "(3.12)",
+    "likelihood.discretized_logistic_mean": "(3.13)",
     "erratum.elbo_bound_direction": "(11.1)",
     "erratum.kl_loss": "(11.2)",
     "erratum.bce_log_of_target": "(11.3)",
@@ -194,6 +197,14 @@ PERTURBED = {
     "eq_3_6_natural_log": lambda: likelihoods.bits_per_dim_check(
         likelihoods.nats / likelihoods.D + 8
     ).verify(),
+    "eq_3_12_expm1_factor_dropped": lambda: discretized_logistic.verify_stable(
+        lambda a, b: discretized_logistic.sigmoid(a) * discretized_logistic.sigmoid(-b)
+    ),
+    "eq_3_13_tail_below_not_above": lambda: discretized_logistic.verify_mean(
+        lambda t: discretized_logistic.sigmoid(
+            (t - discretized_logistic.MU) / discretized_logistic.S
+        )
+    ),
     "eq_4_2_log_density_doubled": lambda: gaussian.density_check(
         2 * gaussian.LOG_DENSITY_LOG_VAR
     ).verify(),

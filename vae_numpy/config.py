@@ -49,5 +49,6 @@ class MLPConfig:
         shapes["encoder.log_var"] = (last, self.latent_dim)
         back = (self.latent_dim, *reversed(self.hidden))
         shapes |= {f"decoder.hidden.{i}": pair for i, pair in enumerate(pairwise(back))}
-        shapes["decoder.out"] = (back[-1], self.x_dim)
+        outputs = likelihood_class(self.likelihood).outputs  # per pixel: 2 for [μ, log s]
+        shapes["decoder.out"] = (back[-1], outputs * self.x_dim)
         return shapes

@@ -93,6 +93,72 @@ def cb_grad(x: np.ndarray, eta: np.ndarray) -> np.ndarray:
     return cb_mean(eta) - x
 
 
+# The discretised logistic (3.10)-(3.13) of 8-bit values k = 255 x: the decoder gives a
+# mean μ on [−1, 1] and a log-scale ℓ per pixel, ``out`` = [μ, ℓ] along the last axis.
+# The scale is s = e^max(ℓ, −7), the floor of PixelCNN++: it keeps 1/s finite in float32
+# (e^88 overflows); at s = e^−7 a bin centred on μ still has mass tanh(255^−1 e^7 / 2) = 0.97.
+DL_HALF_BIN = 1 / 255  # half a bin's width on [−1, 1]
+DL_LOG_SCALE_MIN = -7.0
+
+
+def dl_split(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[μ, ℓ] (..., 2D) -> μ, ℓ, each (..., D)."""
+    d = out.shape[-1] // 2
+    return out[..., :d], out[..., d:]
+
+
+def dl_terms(x, out, backend=np):
+    """(a, b, δ = a − b, lower edge, upper edge) of (3.12) for grey levels x = k/255."""
+    d = out.shape[-1] // 2
+    mu, log_s = out[..., :d], out[..., d:]
+    inv_s = backend.exp(-backend.clip(log_s, DL_LOG_SCALE_MIN, None))
+    centred = 2 * x - 1 - mu
+    a, b = (centred + DL_HALF_BIN) * inv_s, (centred - DL_HALF_BIN) * inv_s
+    k = backend.round(x * 255)
+    return a, b, 2 * DL_HALF_BIN * inv_s, k <= 0, k >= 255
+
+
+def dl_log_likelihood(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """(3.10) in the stable form (3.12): (B, D), (B, 2D) -> (B,). The lower edge bin keeps
+    log sigmoid(a), the upper log sigmoid(−b), the interior all three terms."""
+    a, b, delta, lower, upper = dl_terms(x, out)
+    with np.errstate(divide="ignore"):  # s beyond e^700: δ = 0, an honest log 0 = −inf
+        width = np.log(-np.expm1(-delta))
+    log_p = (
+        np.where(upper, 0.0, -softplus(-a))
+        + np.where(lower, 0.0, -softplus(b))
+        + np.where(lower | upper, 0.0, width)
+    )
+    return np.sum(log_p, axis=-1)
+
+
+def dl_grad(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """∂(−log p(x|z))/∂[μ, ℓ] of (3.12), elementwise, with s = e^ℓ:
+    ∂ log p/∂μ = (sigmoid(b) − sigmoid(−a)) / s  and
+    ∂ log p/∂ℓ = b sigmoid(b) − a sigmoid(−a) − δ/(e^δ − 1)  (0 below the floor),
+    each term dropped where its factor of (3.12) is (the edges)."""
+    a, b, delta, lower, upper = dl_terms(x, out)
+    floored = dl_split(out)[1] < DL_LOG_SCALE_MIN  # s does not move with ℓ there
+    up_a = np.where(upper, 0.0, sigmoid(-a))  # ∂/∂a of log sigmoid(a)
+    down_b = np.where(lower, 0.0, sigmoid(b))  # −∂/∂b of log sigmoid(−b)
+    # δ/(e^δ − 1) = δ e^−δ / (1 − e^−δ): no overflow for large δ; its limit 1 at δ = 0
+    delta = np.maximum(delta, np.finfo(delta.dtype).tiny)
+    width = np.where(lower | upper, 0.0, delta * np.exp(-delta) / -np.expm1(-delta))
+    d_mu = (down_b - up_a) * np.exp(-np.maximum(dl_split(out)[1], DL_LOG_SCALE_MIN))
+    d_log_s = np.where(floored, 0.0, b * down_b - a * up_a - width)
+    return -np.concatenate(np.broadcast_arrays(d_mu, d_log_s), axis=-1)
+
+
+def dl_mean(out: np.ndarray) -> np.ndarray:
+    """(3.13) E[k/255] = (1/255) Σ_{j=1}^{255} sigmoid((μ − t_j)/s): (..., 2D) -> (..., D)."""
+    mu, log_s = dl_split(out)
+    inv_s = np.exp(-np.maximum(log_s, DL_LOG_SCALE_MIN))
+    total = np.zeros_like(mu)
+    for j in range(1, 256):
+        total += sigmoid((mu - (2 * j - 1) / 255 + 1) * inv_s)
+    return total / 255
+
+
 class Likelihood(ABC):
     """p(x|z) given the decoder's output ``out``; x and out are (..., D) arrays or tensors,
     summed over the last axis. Subclasses set the class attributes and implement the
@@ -103,6 +169,7 @@ class Likelihood(ABC):
     pixels: ClassVar[tuple[Pixels, ...]]  # the views of the data it accepts
     default_pixels: ClassVar[Pixels]
     pixels_note: ClassVar[str]  # why the other views are refused
+    outputs: ClassVar[int] = 1  # decoder outputs per pixel, stacked: [all firsts, all seconds]
 
     @classmethod
     def from_config(cls, config) -> "Likelihood":
@@ -116,7 +183,7 @@ class Likelihood(ABC):
     # numpy, the reference backend
     @abstractmethod
     def log_prob(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """log p(x|z) per example: (..., D), (..., D) -> (...)."""
+        """log p(x|z) per example: (..., D), (..., outputs·D) -> (...)."""
 
     @abstractmethod
     def grad(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -124,7 +191,7 @@ class Likelihood(ABC):
 
     @abstractmethod
     def mean(self, out: np.ndarray) -> np.ndarray:
-        """E[x|z] from the decoder's output."""
+        """E[x|z] from the decoder's output: (..., outputs·D) -> (..., D)."""
 
     # torch, the production backend
     @abstractmethod
@@ -335,3 +402,51 @@ class Gaussian(Likelihood):
             f"bits/dim n/a: a Gaussian density of {pixels} pixels is no probability of the "
             "images; train on dequantized pixels for a likelihood"
         )
+
+
+@register
+class DiscretizedLogistic(Likelihood):
+    """The decoder outputs a mean μ on [−1, 1] and a log-scale ℓ for every pixel; each 8-bit
+    value gets the logistic's mass of its bin, the edge bins open (3.10): a probability of
+    the 8-bit image, grey or colour (Salimans et al. 2017), in the stable form (3.12). Its
+    mean (3.13) is not (μ + 1)/2 near the edges."""
+
+    name = "discretized-logistic"
+    check = "likelihood.discretized_logistic"
+    pixels = (Pixels.GREY,)
+    default_pixels = Pixels.GREY
+    pixels_note = "it is a distribution over the 8-bit values themselves, u/255: use --pixels grey"
+    outputs = 2
+
+    def log_prob(self, x, out):
+        return dl_log_likelihood(x, out)  # (3.10), (3.12)
+
+    def grad(self, x, out):
+        return dl_grad(x, out)
+
+    def mean(self, out):
+        return dl_mean(out)  # (3.13)
+
+    def log_prob_torch(self, x, out):
+        from vae_torch import distributions
+
+        return distributions.dl_log_likelihood(x, out)
+
+    def mean_torch(self, out):
+        from vae_torch import distributions
+
+        return distributions.dl_mean(out)
+
+    def input_error(self, low, high):
+        if low < 0 or high > 1:
+            return (
+                f"the discretised logistic takes 8-bit values as grey levels u/255 in [0, 1]; "
+                f"got values from {low:g} to {high:g} (divide by 255?)"
+            )
+        return None
+
+    def bits_per_dim(self, nats, pixels, dims):
+        """A probability of the 8-bit image: nats / (D ln 2), grey or colour."""
+        if Pixels(pixels) is Pixels.GREY:
+            return nats / (dims * math.log(2))
+        return None

@@ -108,3 +108,30 @@ def cb_log_likelihood(x: torch.Tensor, eta: torch.Tensor) -> torch.Tensor:
     """(3.7) per example: the Bernoulli form (3.2) plus log C(η), summed over the last axis;
     x broadcasts against extra leading axes of eta."""
     return (x * eta - F.softplus(eta) + cb_log_normaliser(eta)).sum(dim=-1)
+
+
+def dl_log_likelihood(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """(3.10) in the stable form (3.12), as vae_numpy.likelihoods.dl_log_likelihood:
+    x (..., D) grey levels k/255, out (..., 2D) = [μ, ℓ] -> (...)."""
+    from vae_numpy.likelihoods import dl_terms
+
+    a, b, delta, lower, upper = dl_terms(x, out, torch)
+    zero = torch.zeros((), dtype=out.dtype, device=out.device)
+    log_p = (
+        torch.where(upper, zero, -F.softplus(-a))
+        + torch.where(lower, zero, -F.softplus(b))
+        + torch.where(lower | upper, zero, torch.log(-torch.expm1(-delta)))
+    )
+    return log_p.sum(dim=-1)
+
+
+def dl_mean(out: torch.Tensor) -> torch.Tensor:
+    """(3.13) E[k/255] of the discretised logistic, as vae_numpy.likelihoods.dl_mean."""
+    from vae_numpy.likelihoods import DL_LOG_SCALE_MIN
+
+    d = out.shape[-1] // 2
+    mu, inv_s = out[..., :d], torch.exp(-out[..., d:].clamp(min=DL_LOG_SCALE_MIN))
+    total = torch.zeros_like(mu)
+    for j in range(1, 256):
+        total += torch.sigmoid((mu - (2 * j - 1) / 255 + 1) * inv_s)
+    return total / 255

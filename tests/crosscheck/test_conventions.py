@@ -13,10 +13,11 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import logistic
 
 from elbo_math import numeric
 from vae_numpy.config import MLPConfig
-from vae_numpy.likelihoods import LIKELIHOODS
+from vae_numpy.likelihoods import DL_LOG_SCALE_MIN, LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_numpy.train import evaluate
 from vae_torch.convert import to_torch
@@ -50,10 +51,18 @@ def test_the_loss_sums_over_pixels_and_latents_and_averages_over_examples_eq_2_5
         rec = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
     elif model.config.likelihood == "gaussian":
         rec = numeric.gaussian_log_likelihood(x, out, model.config.sigma, elementwise=True)
-    else:  # continuous Bernoulli (3.7): the Bernoulli terms plus log(η / tanh(η/2))
+    elif model.config.likelihood == "continuous-bernoulli":
+        # (3.7): the Bernoulli terms plus log(η / tanh(η/2))
         bernoulli = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
         safe = np.where(out == 0, 1.0, out)
         rec = bernoulli + np.where(out == 0, np.log(2), np.log(safe / np.tanh(safe / 2)))
+    else:  # discretised logistic (3.10): differences of scipy's logistic CDF
+        mean, log_scale = np.split(out, 2, axis=-1)
+        scale = np.exp(np.maximum(log_scale, DL_LOG_SCALE_MIN))
+        t, k = 2 * x - 1, np.round(255 * x)
+        above = np.where(k >= 255, 1.0, logistic.cdf(t + 1 / 255, mean, scale))
+        below = np.where(k <= 0, 0.0, logistic.cdf(t - 1 / 255, mean, scale))
+        rec = np.log(above - below)
     kl = numeric.gaussian_kl_std_normal(mu, log_var, elementwise=True)  # (B, L)
     expected = np.mean(-rec.sum(axis=1) + kl.sum(axis=1))
     parts, _ = model.loss(x, eps)

@@ -14,11 +14,13 @@ import time
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from vae_numpy.data import load_dataset
 from vae_numpy.data.idx import encode_idx
 from vae_numpy.data.imports import FILES, imports_root
+from vae_torch import load_run
 from vae_torch.cli import main
 
 
@@ -301,9 +303,13 @@ def test_mixed_images_and_folders_and_mismatched_test_classes_are_refused(tmp_pa
     )
 
 
-def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(tmp_path, capsys):
-    """Red and blue squares on black, 24x20: a conv VAE trains on them and ``vae
-    evaluate --samples`` scores its samples with a judge of three input channels."""
+@pytest.mark.parametrize("likelihood", ["bernoulli", "discretized-logistic"])
+def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(
+    tmp_path, capsys, likelihood
+):
+    """Red and blue squares on black, 24x20: a conv VAE trains on them, binarized or as
+    8-bit values (the discretised logistic: [μ, log s] for each of the 3 channels), and
+    ``vae evaluate --samples`` scores its samples with a judge of three input channels."""
     rng = np.random.default_rng(0)
     for label, colour in enumerate(("red", "blue")):
         (tmp_path / "src" / colour).mkdir(parents=True)
@@ -315,15 +321,18 @@ def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(tmp_path,
     assert vae(capsys, "data", "import", tmp_path / "src", "--name", "squares")[0] == 0
     code, _, err = vae(capsys, "train", "--dataset", "squares", "--model", "conv", "--channels",
                        "4", "--strides", "2", "--hidden", "8", "--latent-dim", "2", "--epochs",
-                       "1", "--device", "cpu", "--out", tmp_path / "run")  # fmt: skip
+                       "1", "--device", "cpu", "--likelihood", likelihood,
+                       "--out", tmp_path / "run")  # fmt: skip
     assert code == 0, err
+    model = load_run(tmp_path / "run").model
+    assert model.decoder(torch.zeros(1, 2)).shape == (1, 3 * model.likelihood.outputs, 24, 20)
     code, _, err = vae(capsys, "evaluate", tmp_path / "run", "--k", "2", "--samples", "20",
                          "--device", "cpu")  # fmt: skip
     assert code == 0, err
     record = json.loads((tmp_path / "run" / "evaluation-test-best-k2.json").read_text())
     assert record["sample_quality"]["judge"]["image_shape"] == [3, 24, 20]
     assert 0 <= record["sample_quality"]["recognisable_share"]["value"] <= 1
-    dims = 3 * 24 * 20  # bits per dimension over C·H·W (binarized pixels: nats / (D ln 2))
+    dims = 3 * 24 * 20  # bits per dimension over C·H·W: nats / (D ln 2) for both
     assert record["elbo_bits_per_dim"] == pytest.approx(-record["elbo"] / (dims * np.log(2)))
 
 

@@ -63,7 +63,12 @@ def test_an_empty_batch_encodes_to_empty_codes(model):
         ({"sigma": -1.0}, "sigma must be positive"),
         (
             {"likelihood": "poisson"},
-            "--likelihood must be one of bernoulli, continuous-bernoulli, gaussian, got 'poisson'",
+            "--likelihood must be one of bernoulli, continuous-bernoulli, gaussian, "
+            "discretized-logistic, got 'poisson'",
+        ),
+        (
+            {"likelihood": "discretized-logistic", "pixels": "dynamic-binary"},
+            "distribution over the 8-bit values themselves, u/255: use --pixels grey",
         ),
         ({"backend": "numpy", "model": "conv"}, "numpy backend has only the MLP"),
         ({"amp": "fp8"}, "--amp must be one of none, bf16"),

@@ -1,7 +1,8 @@
 """What every torch VAE shares: likelihood, objective, importance weighting, sampling.
 
-A model is an ``encoder`` (x, y) -> (μ, log σ²) and a ``decoder`` (z, y) -> output
-shaped like x (logits for Bernoulli, means for Gaussian), where y is the one-hot
+A model is an ``encoder`` (x, y) -> (μ, log σ²) and a ``decoder`` (z, y) -> the
+likelihood's parameters (logits for Bernoulli, means for Gaussian: shaped like x; the
+discretised logistic's [μ, log s]: twice as many channels), where y is the one-hot
 class label of a conditional model and None otherwise. With them, per example:
 
     (2.5) ELBO = log p(x|z) − KL(q(z|x) ‖ p(z)),  z = μ + σ ε  (5.1)
@@ -48,6 +49,9 @@ class VAE(nn.Module):
         super().__init__()
         self.image_shape = tuple(image_shape)  # one image: (C, H, W)
         self.x_shape = tuple(x_shape)  # one example as the model takes it: (C·H·W,) or (C, H, W)
+        # the decoder's output for one example: x_shape with the likelihood's parameters
+        # stacked along its first axis ([μ, log s] of the discretised logistic: 2C channels)
+        self.out_shape = (likelihood.outputs * self.x_shape[0], *self.x_shape[1:])
         self.latent_dim = latent_dim
         self.likelihood = likelihood
         self.n_classes = n_classes  # 0: unconditional
@@ -70,8 +74,11 @@ class VAE(nn.Module):
         return self.likelihood.log_prob_torch(x, out)
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
-        """E[x|z] from the decoder output: sigmoid of the logits, or the Gaussian mean."""
-        return self.likelihood.mean_torch(out)
+        """E[x|z] from the decoder output, shaped like x: sigmoid of the logits, the
+        Gaussian mean, (3.9) or (3.13)."""
+        lead = out.shape[: out.dim() - len(self.out_shape)]
+        flat = self.likelihood.mean_torch(out.flatten(start_dim=len(lead)))
+        return flat.view(*lead, *self.x_shape)
 
     def terms(
         self,
@@ -142,7 +149,7 @@ class VAE(nn.Module):
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
         z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
         y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
-        out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.x_shape)
+        out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.out_shape)
         q_mu, q_log_var = (mu.detach(), log_var.detach()) if fixed_q else (mu, log_var)
         return (
             self.log_px_given_z(x, out),

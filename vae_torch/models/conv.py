@@ -20,7 +20,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from vae_numpy.likelihoods import make_likelihood
+from vae_numpy.likelihoods import likelihood_class, make_likelihood
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_torch.models.base import VAE
@@ -95,10 +95,12 @@ class ConvDecoder(nn.Module):
             math.prod(self.feature_shape),
         )
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
+        outputs = likelihood_class(config.likelihood).outputs  # parameters per pixel
         deconvs = []
         for i in reversed(range(len(config.strides))):
             s, k = config.strides[i], KERNEL[config.strides[i]]
-            deconv = nn.ConvTranspose2d(shapes[i + 1][0], shapes[i][0], k, stride=s, padding=1)
+            width = shapes[i][0] * (outputs if i == 0 else 1)
+            deconv = nn.ConvTranspose2d(shapes[i + 1][0], width, k, stride=s, padding=1)
             with torch.no_grad():  # the size it gives unpadded, read off the layer
                 size = deconv(torch.zeros(1, *shapes[i + 1])).shape[2:]
             padding = tuple(t - n for n, t in zip(size, shapes[i][1:], strict=True))
@@ -118,7 +120,7 @@ class ConvDecoder(nn.Module):
             h = deconv(h)
             if i < len(self.deconvs) - 1:
                 h = self.activation(h)
-        return h  # (B, C, H, W) logits or means
+        return h  # (B, outputs·C, H, W): the likelihood's parameters
 
 
 class ConvVAE(VAE):
@@ -131,8 +133,8 @@ class ConvVAE(VAE):
         with torch.no_grad():  # the decoder must give back exactly the image shape
             y = self.one_hot(torch.zeros(1, dtype=torch.long))
             out = self.decoder(torch.zeros(1, config.latent_dim), y)
-        if tuple(out.shape[1:]) != tuple(config.image_shape):
-            raise VaeError(f"decoder output {tuple(out.shape[1:])} != {config.image_shape}")
+        if tuple(out.shape[1:]) != self.out_shape:
+            raise VaeError(f"decoder output {tuple(out.shape[1:])} != {self.out_shape}")
 
 
 def build(config: TrainConfig, image_shape: tuple[int, int, int], n_classes: int) -> ConvVAE:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from vae_numpy.config import MLPConfig
-from vae_numpy.likelihoods import make_likelihood
+from vae_numpy.likelihoods import likelihood_class, make_likelihood
 from vae_numpy.run.config import TrainConfig
 from vae_torch.models.base import VAE
 from vae_torch.models.registry import ModelKind, register_model
@@ -50,14 +50,15 @@ class Decoder(nn.Module):
         super().__init__()
         widths = (config.latent_dim + n_classes, *reversed(config.hidden))
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
-        self.out = nn.Linear(widths[-1], config.x_dim)
+        outputs = likelihood_class(config.likelihood).outputs
+        self.out = nn.Linear(widths[-1], outputs * config.x_dim)
         self.activation = ACTIVATIONS[config.activation]
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = with_label(z, y)
         for layer in self.hidden:
             h = self.activation(layer(h))
-        return self.out(h)  # (B, x_dim) logits or means
+        return self.out(h)  # (B, outputs·x_dim): the likelihood's parameters
 
 
 class MLPVAE(VAE):
