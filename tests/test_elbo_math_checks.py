@@ -91,6 +91,8 @@ STABLE_IDS = {
     "erratum.gaussian_nll_scale": "(11.7)",
 }
 
+dl_mu, dl_s = discretized_logistic.MU, discretized_logistic.S
+
 IDENTITIES = [c.id for c in CHECKS if c.kind == "identity"]
 ERRATA = [c.id for c in CHECKS if c.kind == "erratum"]
 
