@@ -14,6 +14,7 @@ so a run killed at any moment resumes from its last finished epoch with
 """
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,10 +145,12 @@ def run_epoch(s: Session, ep: int) -> dict:
     val_c = s.val.labels if s.model.n_classes else None
     val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c)
     record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
+    steps = -(-len(s.train) // s.config.batch_size)
     if s.config.warmup or s.config.free_bits or s.config.objective != "elbo":  # not −ELBO
-        steps = -(-len(s.train) // s.config.batch_size)
         record["kl_weight"] = kl_weight(s.config, ep * steps - 1, steps)  # at its last step
         record["train_objective"] = objective
+    if s.config.lr_schedule != "constant":
+        record["lr"] = learning_rate(s.config, ep * steps - 1, steps)  # at its last step
     return record
 
 
@@ -158,6 +161,17 @@ def kl_weight(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
     if not config.warmup:
         return config.kl_weight
     return config.kl_weight * min(1.0, step / (config.warmup * steps_per_epoch))
+
+
+def learning_rate(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
+    """Adam's step size at optimisation step ``step`` (from 0): lr, or with the cosine
+    schedule lr · (1 + cos(π · step / total)) / 2 over the run's total steps. A function of
+    the step alone, so a resumed run repeats it exactly (one resumed to more epochs than
+    it was started with follows the longer run's schedule from there)."""
+    if config.lr_schedule == "constant":
+        return config.lr
+    total = config.epochs * steps_per_epoch
+    return config.lr * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
 
 def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
@@ -197,6 +211,9 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
                 loss, rec, kl = model.loss(x_all[idx], eps, beta, c, config.mc_kl, config.free_bits)
         s.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if config.lr_schedule != "constant":
+            for group in s.optimizer.param_groups:
+                group["lr"] = learning_rate(config, first_step + b - 1, len(batches))
         s.optimizer.step()
         sums += torch.stack([rec.detach(), kl.detach(), loss.detach()]).double() * len(idx)
         if (dev.type == "cpu" or b % REPORT_EVERY == 0) and not torch.isfinite(loss):

@@ -1,5 +1,7 @@
-"""KL warm-up (8.7) and free bits (8.8): the objective each trains on, the true ELBO
-each reports, and a resumed run that repeats them exactly."""
+"""KL warm-up (8.7), free bits (8.8) and the cosine step size: the objective each trains
+on, the true ELBO each reports, and a resumed run that repeats them exactly."""
+
+from itertools import pairwise
 
 import pytest
 import torch
@@ -9,7 +11,7 @@ from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.models import VAE, build_model
-from vae_torch.training import kl_weight, resume_torch, train_torch
+from vae_torch.training import kl_weight, learning_rate, resume_torch, train_torch
 
 SMALL = {"dataset": "mnist-5k", "hidden": (32,), "latent_dim": 4, "limit": 640, "n_val": 200,
          "device": "cpu"}  # fmt: skip
@@ -61,20 +63,33 @@ def test_the_warmup_rises_linearly_from_zero_to_the_kl_weight():
     assert kl_weight(TrainConfig(kl_weight=0.5), 0, 10) == 0.5  # no warm-up: the weight
 
 
+def test_the_cosine_step_size_falls_from_lr_to_zero_on_half_a_cosine():
+    config = TrainConfig(lr=0.002, lr_schedule="cosine", epochs=4)
+    rates = [learning_rate(config, step, 25) for step in range(101)]
+    assert rates[0] == 0.002 and rates[50] == pytest.approx(0.001) and rates[100] == 0.0
+    assert rates[25] == pytest.approx(0.001 * (1 + 2**-0.5))
+    assert all(a > b for a, b in pairwise(rates))
+    assert learning_rate(TrainConfig(lr=0.002), 70, 25) == 0.002  # constant: the lr
+
+
 def without_times(history):
     return [{k: v for k, v in r.items() if "seconds" not in k} for r in history]
 
 
 def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_path, monkeypatch):
-    """Warm-up and free bits together, 3 epochs straight; then the same run killed in
-    the middle of epoch 2 and resumed: the same history, the same parameters."""
-    config = TrainConfig(**SMALL | {"epochs": 3, "warmup": 2, "free_bits": 0.5})
+    """Warm-up, free bits and the cosine step size together, 3 epochs straight; then the
+    same run killed in the middle of epoch 2 and resumed: the same history, the same
+    parameters."""
+    config = TrainConfig(
+        **SMALL | {"epochs": 3, "warmup": 2, "free_bits": 0.5, "lr_schedule": "cosine"}
+    )
     straight = train_torch(config, tmp_path / "straight", QUIET)
     for record in straight:
         elbo = record["train_log_px_given_z"] - record["train_kl"]
         assert record["train_elbo"] == pytest.approx(elbo)  # β = 1, no floor
     assert straight[0]["kl_weight"] == pytest.approx(4 / 10)  # last of 5 steps, W·S = 10
     assert straight[2]["kl_weight"] == 1.0
+    assert straight[1]["lr"] == pytest.approx(learning_rate(config, 9, 5))  # 10 of 15 steps
     objective = straight[0]["train_objective"]
     assert objective != pytest.approx(-straight[0]["train_elbo"], abs=0.1)  # not the ELBO
 
@@ -103,6 +118,8 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
         (["--epochs", "2", "--warmup", "3"], "a warm-up longer than the run"),
         (["--free-bits", "-0.5"], "--free-bits must be >= 0 nats"),
         (["--backend", "numpy", "--warmup", "1"], "belong to the torch backend"),
+        (["--lr-schedule", "step"], "--lr-schedule must be one of constant, cosine"),
+        (["--backend", "numpy", "--lr-schedule", "cosine"], "belongs to the torch backend"),
     ],
 )
 def test_bad_objective_flags_are_one_line_errors(tmp_path, capsys, flags, message):

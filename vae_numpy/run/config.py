@@ -15,6 +15,7 @@ from vae_numpy.run.errors import VaeError
 OBJECTIVES = ("elbo", "iwae", "iwae-dreg")
 BACKENDS = ("torch", "numpy")
 AMP = ("none", "bf16")
+LR_SCHEDULES = ("constant", "cosine")
 DTYPES = ("float32", "float64")
 
 
@@ -48,6 +49,11 @@ class TrainConfig:
     epochs: int = option(10, "passes over the training set")
     batch_size: int = option(128, "examples per step")
     lr: float = option(1e-3, "Adam's step size")
+    lr_schedule: str = option(
+        "constant",
+        "torch: constant; cosine, the step size falling from --lr to 0 over the run's steps "
+        "on half a cosine (Loshchilov & Hutter 2017)",
+    )
     objective: str = option(
         "elbo",
         "torch: elbo; iwae, the k-sample bound (8.1); iwae-dreg, the same with the doubly "
@@ -122,6 +128,14 @@ class TrainConfig:
                 "a warm-up longer than the run never reaches the ELBO",
             ),
             (self.free_bits >= 0, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
+            (
+                self.lr_schedule in LR_SCHEDULES,
+                f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",
+            ),
+            (
+                self.backend != "numpy" or self.lr_schedule == "constant",
+                "--lr-schedule cosine belongs to the torch backend; use --backend torch",
+            ),
             (
                 self.objective in OBJECTIVES,
                 f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}",
