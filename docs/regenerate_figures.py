@@ -37,6 +37,9 @@ def main() -> None:
                 png = Path(next(f for f in files if f.endswith(".png")))
                 (target / run).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(png, target / run / png.name)
+        if "latent_curves" in record:
+            png = next(f for f in record["latent_curves"] if f.endswith(".png"))
+            shutil.copyfile(png, target / "latent-curves.png")
         if "comparison" in record:
             png = next(f for f in record["comparison"]["files"] if f.endswith(".png"))
             shutil.copyfile(png, target / "comparison.png")

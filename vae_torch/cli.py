@@ -113,8 +113,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         out = args.out
         history = train(TrainConfig(**fields), out, options).history
+    from vae_torch.distributed import main_process
+
     last = history[-1]
-    print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
+    if main_process():
+        print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
     return 0
 
 
@@ -582,7 +585,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except VaeError as err:
-        print(f"vae: error: {err}", file=sys.stderr)
+        # under torchrun every rank meets the same bad input: rank 0 says it, unless the
+        # error is this rank's own (a lost peer)
+        if os.environ.get("RANK", "0") == "0" or getattr(err, "every_rank", False):
+            print(f"vae: error: {err}", file=sys.stderr)
     except OSError as err:
         where = f": {err.filename}" if err.filename else ""
         print(f"vae: error: {err.strerror or err}{where}", file=sys.stderr)

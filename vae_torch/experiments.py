@@ -25,7 +25,8 @@ from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import read_checkpoint
 from vae_torch.compare import compare_runs
 from vae_torch.evaluation import evaluate
-from vae_torch.figures import make_figures
+from vae_torch.figures import figure_of, make_figures
+from vae_torch.plotting import latent_curves, save
 
 DIGITS = "digits"  # full MNIST where present, else mnist-5k
 EMOJI = "emoji"  # Debian's colour emoji, drawn and imported by the recipe (vae data emoji)
@@ -58,6 +59,7 @@ class Recipe:
     k: int = 100  # importance samples of the log-likelihood estimate
     samples: int | None = 1000  # samples judged by the dataset's classifier; None: no judge
     compare: bool = False
+    track_latent: bool = False  # the latent diagnostics after every epoch, runs side by side
     notes: tuple[str, ...] = field(default=())
 
 
@@ -278,13 +280,16 @@ def describe(recipe: Recipe) -> str:
     return "\n".join(lines)
 
 
-def ensure_trained(config: TrainConfig, run: RunFolder, options: Options) -> str:
+def ensure_trained(
+    config: TrainConfig, run: RunFolder, options: Options, track_latent: bool = False
+) -> str:
     """Train ``run`` to ``config.epochs``: from scratch, by resuming it, or not at all
     when it is done. Returns which."""
-    from vae_torch.training import resume_torch, train_torch
+    from vae_torch.training import latent_hook, resume_torch, train_torch
 
+    hook = latent_hook if track_latent else None
     if not run.checkpoint.is_file():
-        train_torch(config, run.path, options)
+        train_torch(config, run.path, options, hook)
         return "trained"
     state = read_checkpoint(run.checkpoint)
     saved = TrainConfig(**state["config"])
@@ -295,7 +300,7 @@ def ensure_trained(config: TrainConfig, run: RunFolder, options: Options) -> str
         )
     if state["epoch"] >= config.epochs:
         return f"already trained ({state['epoch']} epochs)"
-    resume_torch(run.path, config.epochs, dataclasses.replace(options, device=config.device))
+    resume_torch(run.path, config.epochs, dataclasses.replace(options, device=config.device), hook)
     return f"resumed after epoch {state['epoch']}"
 
 
@@ -351,13 +356,17 @@ def run_experiment(
         record["comparison"] = {
             key: comparison[key] for key in ("table", "files", "runs", "test_examples")
         }
+    if recipe.track_latent:
+        fig = figure_of("latent-curves")
+        latent_curves(fig, {n: RunFolder(folder / n).history() for n in recipe.runs})
+        record["latent_curves"] = [str(p) for p in save(fig, folder, "latent-curves")]
     write_json(folder / "metrics.json", record)
     return record | {"path": str(folder / "metrics.json")}
 
 
 def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options: Options) -> dict:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
-    status = ensure_trained(config, run, options)
+    status = ensure_trained(config, run, options, recipe.track_latent)
     evaluation = run.cached_evaluation(recipe.k, config.epochs, "best", recipe.samples) or evaluate(
         run.path, recipe.k, "test", "best", recipe.samples, options
     )

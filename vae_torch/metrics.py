@@ -22,27 +22,37 @@ from tqdm.auto import tqdm
 
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.records import EVAL_NOISE_SEED, Bound
+from vae_torch.distributed import SINGLE, World, all_sum, shard
 from vae_torch.models import VAE
 from vae_torch.models.base import IWAE_ROWS
 
 
 @torch.no_grad()
 def dataset_elbo(
-    model: VAE, x: torch.Tensor, c: torch.Tensor | None = None, batch_size: int = 1000
+    model: VAE,
+    x: torch.Tensor,
+    c: torch.Tensor | None = None,
+    batch_size: int = 1000,
+    world: World = SINGLE,
 ) -> Bound:
-    """Means over x of the one-sample ELBO and its parts, with fixed noise."""
+    """Means over x of the one-sample ELBO and its parts, with fixed noise (example n's
+    noise is the n-th draw, whoever computes it). Under torchrun each rank sums its
+    share of the examples and the sums are added across ranks."""
     model.check_input(x, c)
     n = len(x)
     if n == 0:
         raise VaeError("cannot evaluate on an empty set of images")
     generator = torch.Generator(x.device).manual_seed(EVAL_NOISE_SEED)
     eps = torch.randn((n, model.latent_dim), generator=generator, device=x.device, dtype=x.dtype)
+    if world.distributed:
+        mine = shard(torch.arange(n, device=x.device), world)
+        x, eps, c = x[mine], eps[mine], None if c is None else c[mine]
     totals = torch.zeros(2, dtype=torch.float64, device=x.device)
-    for start in range(0, n, batch_size):
+    for start in range(0, len(x), batch_size):
         part = slice(start, start + batch_size)
         rec, kl = model.terms(x[part], eps[part], None if c is None else c[part])
         totals += torch.stack([rec.sum(), kl.sum()]).double()
-    rec, kl = (totals / n).tolist()
+    rec, kl = (all_sum(totals, world) / n).tolist()
     return Bound(rec, kl)
 
 

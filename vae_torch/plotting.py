@@ -68,3 +68,37 @@ def show_grid(
         spine.set_visible(False)
     if title:
         ax.set_title(title, fontsize=10)
+
+
+def latent_curves(fig: Figure, histories: dict[str, list[dict]]) -> None:
+    """Epoch by epoch, one line per run: active units, I_q(n; z) and KL(q̄ ‖ p) of the
+    ELBO surgery (8.6), with ±1 standard error, and the validation ELBO; from history
+    records that hold the latent diagnostics (``vae_torch.training.latent_hook``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes = fig.subplots(1, 4)
+    panels = (
+        ("active units", lambda r: (r["active_units"], 0.0)),
+        ("I_q(n; z) (nats)", lambda r: tuple(r["mutual_information"].values())),
+        ("KL(q(z) || p(z)) (nats)", lambda r: tuple(r["marginal_kl"].values())),
+        ("validation ELBO (nats)", lambda r: (r["val_elbo"], 0.0)),
+    )
+    for name, history in histories.items():
+        epochs = np.array([r["epoch"] for r in history])
+        for ax, (_, value) in zip(axes, panels, strict=True):
+            y, se = np.array([value(r) for r in history]).T
+            (line,) = ax.plot(epochs, y, marker=".", label=name)
+            ax.fill_between(epochs, y - se, y + se, color=line.get_color(), alpha=0.2)
+    for ax, (label, _) in zip(axes, panels, strict=True):
+        ax.set(xlabel="epoch", title=label)
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(histories) > 1:
+        axes[-1].legend(fontsize=8)
+    fig.suptitle(
+        "after every epoch, on the validation images: active units, the ELBO surgery (8.6) "
+        "with ±1 standard error, and the ELBO",
+        fontsize=9,
+    )

@@ -16,10 +16,13 @@ so a run killed at any moment resumes from its last finished epoch with
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from vae_numpy.run.config import TrainConfig
@@ -38,6 +41,17 @@ from vae_numpy.run.records import (
 from vae_torch.checkpoint import load_state, read_checkpoint, save_checkpoint
 from vae_torch.data import DeviceSplit, batch_indices, run_splits
 from vae_torch.device import device_name, resolve_device
+from vae_torch.distributed import (
+    SINGLE,
+    World,
+    all_sum,
+    barrier,
+    collective_failed,
+    join,
+    leave,
+    lost_peer,
+    shard,
+)
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE, build_model, model_kind
 
@@ -60,12 +74,27 @@ def init_model(
     return model.to(device=device, dtype=getattr(torch, config.dtype))
 
 
-def train_torch(config: TrainConfig, out: Path, options: Options = DEFAULTS) -> list[dict]:
-    """Train a new run into folder ``out``; returns its history."""
-    return _train(config, RunFolder(out), None, options)
+EpochHook = Callable[[VAE, DeviceSplit], dict]
 
 
-def resume_torch(run: Path, epochs: int | None = None, options: Options = DEFAULTS) -> list[dict]:
+def train_torch(
+    config: TrainConfig,
+    out: Path,
+    options: Options = DEFAULTS,
+    on_epoch: EpochHook | None = None,
+) -> list[dict]:
+    """Train a new run into folder ``out``; returns its history. ``on_epoch(model, val)``,
+    when given, runs after each epoch's validation and adds its numbers to the epoch's
+    history record (``latent_hook``: the latent diagnostics, epoch by epoch)."""
+    return _train(config, RunFolder(out), None, options, on_epoch)
+
+
+def resume_torch(
+    run: Path,
+    epochs: int | None = None,
+    options: Options = DEFAULTS,
+    on_epoch: EpochHook | None = None,
+) -> list[dict]:
     """Continue the run in folder ``run`` from its checkpoint, to ``epochs`` (None: the
     saved number); ``options.device`` overrides the saved one. Returns the whole history."""
     folder = RunFolder(run)
@@ -83,7 +112,41 @@ def resume_torch(run: Path, epochs: int | None = None, options: Options = DEFAUL
             f"{run} has finished all {config.epochs} epochs; "
             "give --epochs N with N larger to train further"
         )
-    return _train(config, folder, state, options)
+    return _train(config, folder, state, options, on_epoch)
+
+
+def latent_hook(model: VAE, val: DeviceSplit) -> dict:
+    """Active units, KL per dimension and the ELBO surgery (8.6) of the validation images."""
+    from vae_torch.diagnostics import latent_diagnostics
+
+    c = val.labels if model.n_classes else None
+    d = latent_diagnostics(model, val.fixed.view(-1, *model.x_shape), c, draws=LATENT_DRAWS)
+    return {
+        "active_units": d["active_units"],
+        "kl_per_dim": d["kl_per_dim"],
+        "mutual_information": d["mutual_information"],
+        "marginal_kl": d["marginal_kl"],
+    }
+
+
+LATENT_DRAWS = 500  # Monte Carlo draws of the surgery after each epoch
+
+
+class Objective(nn.Module):
+    """The training loss of a batch as a module's forward pass, so that
+    DistributedDataParallel sees the pass whose gradients it averages: (the objective,
+    mean log p(x|z), mean KL) of ``VAE.loss`` or ``VAE.iwae_loss``."""
+
+    def __init__(self, model: VAE, config: TrainConfig):
+        super().__init__()
+        self.model, self.config = model, config
+
+    def forward(self, x, eps, c, beta: float):
+        config = self.config
+        if config.objective != "elbo":  # eps (B, k, latent) -> (k, B, latent)
+            dreg = config.objective == "iwae-dreg"
+            return self.model.iwae_loss(x, eps.transpose(0, 1), c, dreg)
+        return self.model.loss(x, eps, beta, c, config.mc_kl, config.free_bits)
 
 
 @dataclass
@@ -97,40 +160,104 @@ class Session:
     train: DeviceSplit
     val: DeviceSplit
     progress: bool
+    world: World = SINGLE
+
+    def __post_init__(self):
+        objective = Objective(self.model, self.config)
+        if self.world.distributed:
+            ids = [self.device] if self.device.type == "cuda" else None
+            objective = DistributedDataParallel(objective, device_ids=ids)
+        self.objective = objective
 
     @property
     def device(self) -> torch.device:
         return self.train.device
 
+    def scale(self, mine: int, batch: int) -> float:
+        """The factor that makes DDP's average of the ranks' mean losses the mean over
+        the global batch: (mine / batch) · world size; 1 in one process."""
+        return mine * self.world.size / batch
 
-def _train(config: TrainConfig, run: RunFolder, state: dict | None, options: Options) -> list[dict]:
+
+def _train(
+    config: TrainConfig,
+    run: RunFolder,
+    state: dict | None,
+    options: Options,
+    on_epoch: EpochHook | None = None,
+) -> list[dict]:
     model_kind(config.model)  # an unknown model fails before any data is read
-    dev = resolve_device(options.device or config.device)
+    world, dev = join(resolve_device(options.device or config.device))
+    try:
+        return _train_in(world, dev, config, run, state, options, on_epoch)
+    except RuntimeError as err:  # gloo and NCCL raise these when a peer dies or times out
+        if world.distributed and collective_failed(err):
+            raise lost_peer(err, world, run.checkpoint) from None
+        raise
+    finally:
+        leave(world)
+
+
+def _train_in(
+    world: World,
+    dev: torch.device,
+    config: TrainConfig,
+    run: RunFolder,
+    state: dict | None,
+    options: Options,
+    on_epoch: EpochHook | None,
+) -> list[dict]:
+    if world.distributed and config.batch_size % world.size:
+        raise VaeError(
+            f"--batch-size {config.batch_size} is the global batch and must split evenly over "
+            f"the {world.size} processes; give a multiple of {world.size}"
+        )
+    if world.distributed and config.free_bits:
+        raise VaeError(
+            "--free-bits floors each dimension's KL averaged over the whole batch, which no "
+            "rank sees; train it in one process"
+        )
     dtype = getattr(torch, config.dtype)
     train, val = run_splits(config, ("train", "val"), dev, dtype, options)
+    if world.distributed and 0 < len(train) % config.batch_size < world.size:
+        raise VaeError(
+            f"the last batch holds {len(train) % config.batch_size} of the {len(train)} "
+            f"training examples, fewer than the {world.size} processes; change --batch-size"
+        )
     model = init_model(config, train.image_shape, len(train.classes), dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     history: list[dict] = []
+    report = options.progress and world.main
     if state is None:
-        extra = {"backend": "torch", "torch": str(torch.__version__), "device": device_name(dev)}
-        run.create(config, extra | {"train_examples": len(train)})
+        if world.main:
+            extra = {"backend": "torch", "torch": str(torch.__version__)}
+            extra |= {"device": device_name(dev), "world_size": world.size}
+            run.create(config, extra | {"train_examples": len(train)})
     else:
-        for stray in stray_temp_files(run.checkpoint) + stray_temp_files(run.best_checkpoint):
-            stray.unlink()  # left by a kill mid-write
+        if world.main:
+            for stray in stray_temp_files(run.checkpoint) + stray_temp_files(run.best_checkpoint):
+                stray.unlink()  # left by a kill mid-write
         load_state(model, state, config, run.checkpoint)
         optimizer.load_state_dict(state["optimizer"])
         history = state["history"]
-        if options.progress:
+        if report:
             tqdm.write(f"resuming {run} after epoch {state['epoch']} of {config.epochs}")
-    session = Session(config, run, model, optimizer, train, val, options.progress)
+    session = Session(config, run, model, optimizer, train, val, report, world)
     for ep in range(len(history) + 1, config.epochs + 1):
         history.append(run_epoch(session, ep))
+        if not world.main:
+            continue
+        if world.distributed:
+            history[-1]["world_size"] = world.size
+        if on_epoch is not None:
+            history[-1] |= on_epoch(model, val)
         save_checkpoint(run.checkpoint, model, optimizer, config, ep, history)
         if best_epoch(history) == ep:
             save_checkpoint(run.best_checkpoint, model, optimizer, config, ep, history)
         run.write_history(history)
-        if options.progress:
+        if report:
             tqdm.write(epoch_line(history[-1]))
+    barrier(world)  # every rank returns once rank 0 has written the last epoch
     return history
 
 
@@ -143,7 +270,7 @@ def run_epoch(s: Session, ep: int) -> dict:
         raise diverged(float("nan"), ep, -(-len(s.train) // s.config.batch_size), s.run.checkpoint)
     s.model.eval()
     val_c = s.val.labels if s.model.n_classes else None
-    val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c)
+    val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c, world=s.world)
     record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
     steps = -(-len(s.train) // s.config.batch_size)
     if s.config.warmup or s.config.free_bits or s.config.objective != "elbo":  # not −ELBO
@@ -198,19 +325,18 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     desc = f"epoch {ep}/{config.epochs}"
     bar = tqdm(batches, desc=desc, disable=None if s.progress else True, leave=False)
     offset = 0
-    for b, idx in enumerate(bar, start=1):
-        eps = eps_all[offset : offset + len(idx)]
-        offset += len(idx)
+    for b, batch in enumerate(bar, start=1):
+        # this rank's share of the global batch, and of its noise: example i of the
+        # epoch's order gets draw i, whoever computes it
+        mine = shard(torch.arange(len(batch), device=dev), s.world)  # places in the batch
+        idx, eps = batch[mine], eps_all[offset + mine]
+        offset += len(batch)
         c = s.train.labels[idx] if model.n_classes else None
+        beta = kl_weight(config, first_step + b - 1, len(batches))
         with autocast:
-            if iwae:  # eps (B, k, latent) -> (k, B, latent)
-                dreg = config.objective == "iwae-dreg"
-                loss, rec, kl = model.iwae_loss(x_all[idx], eps.transpose(0, 1), c, dreg)
-            else:
-                beta = kl_weight(config, first_step + b - 1, len(batches))
-                loss, rec, kl = model.loss(x_all[idx], eps, beta, c, config.mc_kl, config.free_bits)
+            loss, rec, kl = s.objective(x_all[idx], eps, c, beta)
         s.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss * s.scale(len(idx), len(batch))).backward()
         if config.lr_schedule != "constant":
             for group in s.optimizer.param_groups:
                 group["lr"] = learning_rate(config, first_step + b - 1, len(batches))
@@ -220,5 +346,5 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
             raise diverged(loss.item(), ep, b, s.run.checkpoint)
         if b % REPORT_EVERY == 0:
             bar.set_postfix(loss=f"{loss.item():.2f}")
-    rec, kl, objective = (sums / len(s.train)).tolist()  # waits for the device
+    rec, kl, objective = (all_sum(sums, s.world) / len(s.train)).tolist()  # waits
     return Bound(rec, kl), objective

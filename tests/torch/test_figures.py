@@ -21,14 +21,15 @@ from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.figures import FIGURES, make_figures, pixel_size
 from vae_torch.sample import write_samples
-from vae_torch.training import train_torch
+from vae_torch.training import LATENT_DRAWS, latent_hook, train_torch
 
 TINY = dict(dataset="mnist-5k", hidden=(8,), epochs=2, limit=200, n_val=100, device="cpu")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Three small runs: an MLP with a 2-D latent, a conditional MLP, a 1-D latent."""
+    """Three small runs: an MLP with a 2-D latent (its latent diagnostics tracked after
+    every epoch), a conditional MLP, a 1-D latent."""
     root = tmp_path_factory.mktemp("figure-runs")
     configs = {
         "mlp": TrainConfig(**TINY, latent_dim=2),
@@ -36,7 +37,8 @@ def runs(tmp_path_factory):
         "latent-1": TrainConfig(**TINY, latent_dim=1),
     }
     for name, config in configs.items():
-        train_torch(config, root / name, options=QUIET)
+        hook = latent_hook if name == "mlp" else None
+        train_torch(config, root / name, options=QUIET, on_epoch=hook)
     return {name: root / name for name in configs}
 
 
@@ -53,7 +55,7 @@ def check_image(path, name):
 def test_every_figure_is_drawn_at_its_size(runs, tmp_path, kind):
     report = make_figures(runs[kind], tmp_path, options=QUIET)
     drawn = set(report["figures"])
-    expected = set(FIGURES) - ({"class-grid"} if kind == "mlp" else set())
+    expected = set(FIGURES) - ({"class-grid"} if kind == "mlp" else {"latent-curves"})
     assert drawn == expected
     assert set(report["skipped"]) == set(FIGURES) - expected
     for name in drawn:
@@ -68,6 +70,24 @@ def test_every_figure_is_drawn_at_its_size(runs, tmp_path, kind):
     assert len(report["interpolation_pairs"]) == 3
     for pair in report["interpolation_pairs"]:
         assert pair["classes"][0] != pair["classes"][1]
+
+
+def test_the_tracked_latent_numbers_are_those_of_each_epochs_model(runs):
+    """The last epoch's record holds the diagnostics of the last checkpoint's model on
+    the validation images; every epoch has them."""
+    from vae_torch.data import run_split
+    from vae_torch.diagnostics import latent_diagnostics
+
+    history = json.loads((runs["mlp"] / "history.json").read_text())
+    assert [("active_units" in r, len(r["kl_per_dim"])) for r in history] == [(True, 2)] * 2
+    loaded = load_run(runs["mlp"], which="last")
+    val = run_split(loaded.config, "val", torch.device("cpu"), torch.float32, QUIET)
+    d = latent_diagnostics(loaded.model, val.fixed.view(len(val), -1), draws=LATENT_DRAWS)
+    assert history[-1]["active_units"] == d["active_units"]
+    assert history[-1]["kl_per_dim"] == pytest.approx(d["kl_per_dim"], rel=1e-12)
+    assert history[-1]["mutual_information"] == pytest.approx(d["mutual_information"])
+    kl = sum(history[-1]["kl_per_dim"])
+    assert kl == pytest.approx(-history[-1]["val_elbo"] + history[-1]["val_log_px_given_z"])
 
 
 @pytest.mark.slow

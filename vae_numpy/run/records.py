@@ -77,6 +77,11 @@ def epoch_line(record: dict) -> str:
         f" - KL {r[f'{split}_kl']:6.2f}"
         for split in ("train", "val")
     ]
+    if "active_units" in r:  # latent tracking
+        parts.append(
+            f"active {r['active_units']}/{len(r['kl_per_dim'])}, "
+            f"I(n; z) {r['mutual_information']['value']:.2f}"
+        )
     return f"epoch {r['epoch']:>3} | " + " | ".join(parts) + f" | {r['seconds']:.1f}s"
 
 

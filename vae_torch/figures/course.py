@@ -16,6 +16,8 @@ traversals-1d     decoding norm.ppf(linspace(0.05, 0.95, 7)) along each of     s
 traversal-2d      the same values over both (7x7); with a 2-D latent, the      seed 003
                   central 90% x 90% of the prior's mass of the latent plane
 class-grid        conditional models: a row per class, a column per z          seed 004
+latent-curves     active units, I_q(n; z), KL(q(z) || p(z)) and validation     issue 16
+                  ELBO after every epoch (runs trained with latent tracking)
 ================  ===========================================================  =========
 
 The numbers come from ``vae_torch.latent``; these functions only choose and draw.
@@ -30,6 +32,7 @@ from vae_torch import distributions as dist
 from vae_torch import latent
 from vae_torch.figures import Context, figure_of, register_figure
 from vae_torch.models import VAE
+from vae_torch.plotting import latent_curves as draw_latent_curves
 from vae_torch.plotting import show_grid
 
 N_INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 3, 10
@@ -311,4 +314,19 @@ def aggregate_posterior(ctx: Context) -> Figure:
         f"prior N(0, 1) (black); KL(q(z) || p(z)) = {d['marginal_kl']['value']:.2f} nats",
         fontsize=9,
     )
+    return fig
+
+
+def needs_latent_history(model: VAE, history: list[dict]) -> str | None:
+    if not history or "active_units" not in history[-1]:
+        return "the run was trained without latent tracking (vae experiment collapse tracks it)"
+    return None
+
+
+@register_figure("latent-curves", (12.0, 3.2), needs_latent_history)
+def latent_curves(ctx: Context) -> Figure:
+    """The latent diagnostics of the validation images after every epoch: where the
+    code collapses, active units and I_q(n; z) fall to 0."""
+    fig = figure_of("latent-curves")
+    draw_latent_curves(fig, {"": ctx.history})
     return fig
