@@ -115,8 +115,9 @@ def test_a_killed_rank_stops_the_other_and_the_checkpoint_resumes(tmp_path):
     while not (run / "history.json").is_file() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert (run / "history.json").is_file(), process.communicate()
-    workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True,
-                             text=True).stdout.split()  # torchrun's children, the ranks  # fmt: skip
+    # torchrun's children: the two ranks
+    pgrep = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
+    workers = pgrep.stdout.split()
     assert len(workers) == 2
     os.kill(int(max(workers, key=int)), signal.SIGKILL)  # the later-started rank
     killed = time.monotonic()
