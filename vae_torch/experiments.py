@@ -45,6 +45,14 @@ GAUSSIAN_MLP = {
 
 
 LATENT_FIGURES = ("kl-per-dimension", "aggregate-posterior")
+# the collapse lab: a conv decoder with a per-pixel scale can explain the 8-bit values
+# without z for its first epochs (chapter 9)
+COLLAPSE = {
+    "model": "conv",
+    "likelihood": "discretized-logistic",
+    "pixels": "grey",
+    "latent_dim": 16,
+}
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,26 @@ RECIPES = {
                 },
             },
             figures=("elbo-curves", "reconstructions", "samples"),
+        ),
+        Recipe(
+            name="collapse",
+            seeds="the posterior-collapse lab",
+            question="a conv VAE with the discretised logistic on the digits' 8-bit values, "
+            "whose decoder explains the pixels without z at first: trained on the ELBO its "
+            "code stays collapsed for epochs (active units, KL per dimension and I_q(n; z) "
+            "after every epoch); the same model with KL warm-up, with free bits, and "
+            "trained on IWAE_5",
+            dataset=DIGITS,
+            epochs={"mnist": 12, "mnist-5k": 12},
+            runs={
+                "elbo": COLLAPSE,
+                "warm-up": COLLAPSE | {"warmup": 6},
+                "free-bits": COLLAPSE | {"free_bits": 0.25},
+                "iwae": COLLAPSE | {"objective": "iwae", "k": 5},
+            },
+            figures=("latent-curves", "samples", "kl-per-dimension"),
+            compare=True,
+            track_latent=True,
         ),
         Recipe(
             name="emoji",
