@@ -108,8 +108,15 @@ def judged_samples(
     if len(test.classes) < 2:
         return {"n/a": f"{loaded.config.dataset} has no class labels, so it has no judge"}
     judge = get_judge(loaded.config.dataset, options)
+    inputs = test.fixed.view(-1, *loaded.model.x_shape)
     return sample_quality(
-        loaded.model, judge, test.grey(), test.labels.cpu().numpy(), train.grey(), n
+        loaded.model,
+        judge,
+        test.grey(),
+        test.labels.cpu().numpy(),
+        train.grey(),
+        n,
+        test_inputs=inputs,
     )
 
 
@@ -170,4 +177,12 @@ def sample_rows(q: dict) -> list[str]:
     ]
     if "conditional_accuracy" in q:
         rows.append(f"  class-c samples judged c {pm('conditional_accuracy')}")
+    if "reconstructions" in q:
+        r = q["reconstructions"]
+        rows.append(
+            f"  the decoder's ceiling: reconstructions E[x|mu(x)] of the {r['images']:,} test "
+            f"images recognisable {r['recognisable_share']['value']:.3f} ± "
+            f"{r['recognisable_share']['standard_error']:.3f}, judged as their own class "
+            f"{r['own_class_share']['value']:.3f} ± {r['own_class_share']['standard_error']:.3f}"
+        )
     return rows

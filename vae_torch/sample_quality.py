@@ -20,6 +20,11 @@ error, and the judge's own accuracy and confidence on real test images stand bes
   samples inside the union of the test images' k-NN balls (k = 3), and the share of test
   images inside the samples'; binomial standard errors.
 - conditional models: the share of class-c samples that the judge calls c.
+- the decoder's ceiling: the reconstructions E[x|z = μ(x)] of the test images (with
+  their labels, for a conditional model), judged the same way: their recognisable share
+  and the share judged as their own class, binomial standard errors. Samples cannot be
+  expected to beat what the decoder makes of codes it was trained on; the gap between
+  the two is the prior's mass where the codes are not.
 """
 
 import math
@@ -117,9 +122,11 @@ def sample_quality(
     train_images: torch.Tensor,
     n: int = 1000,
     seed: int = SEED,
+    test_inputs: torch.Tensor | None = None,
 ) -> dict:
     """The scores of the module docstring for n samples of ``model``. Real images are
-    grey levels in [0, 1], (N, C, H, W)."""
+    grey levels in [0, 1], (N, C, H, W); ``test_inputs``, the same images as the model
+    takes them (its pixel view), give the reconstructions' scores."""
     if n < 2:
         raise VaeError(f"--samples must be at least 2 to measure samples, got {n}")
     samples, classes = draw_samples(model, n, seed)
@@ -157,7 +164,30 @@ def sample_quality(
     if classes is not None:
         hits = float((predicted == classes.cpu().numpy()).mean())
         result["conditional_accuracy"] = binomial(hits, n)
+    if test_inputs is not None:
+        result["reconstructions"] = reconstruction_scores(model, judge, test_inputs, test_labels)
     return result
+
+
+def reconstruction_scores(
+    model: VAE, judge: Judge, inputs: torch.Tensor, labels: np.ndarray, batch: int = 1000
+) -> dict:
+    """The judge on E[x|z = μ(x)] of every test image: recognisable share and the share
+    judged as the image's own class."""
+    c_all = torch.as_tensor(labels, device=model.device) if model.n_classes else None
+    parts = [
+        model.reconstruct(inputs[i : i + batch], None if c_all is None else c_all[i : i + batch])
+        for i in range(0, len(inputs), batch)
+    ]
+    images = torch.cat(parts).reshape(len(inputs), *model.image_shape)
+    probs, _ = judge.outputs(images)
+    confident = float((probs.max(dim=-1).values >= CONFIDENT).double().mean())
+    own = float((probs.argmax(dim=-1).numpy() == labels).mean())
+    return {
+        "images": len(inputs),
+        "recognisable_share": binomial(confident, len(inputs)),
+        "own_class_share": binomial(own, len(inputs)),
+    }
 
 
 def distances(

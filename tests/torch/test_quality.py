@@ -198,6 +198,20 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     assert q["samples"] == 40 and 0 <= q["recognisable_share"]["value"] <= 1
     assert sum(q["class_histogram"]) == pytest.approx(1)
     assert q["judge"]["test_examples"] == 1000
+    # the decoder's ceiling, by hand: the judge on E[x|mu(x)] of every test image
+    from vae_torch.checkpoint import load_run
+    from vae_torch.data import run_split
+
+    loaded = load_run(tiny_run)
+    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, quick_judges)
+    images = loaded.model.reconstruct(test.fixed.view(len(test), -1)).view(-1, 1, 28, 28)
+    probs, _ = judge_module.get_judge("mnist-5k", quick_judges).outputs(images)
+    r = q["reconstructions"]
+    assert r["images"] == len(test) == 1000
+    assert r["recognisable_share"]["value"] == (probs.max(1).values >= 0.9).double().mean().item()
+    own = (probs.argmax(1) == test.labels).double().mean().item()
+    assert r["own_class_share"]["value"] == pytest.approx(own, abs=1e-12)
+    assert "the decoder's ceiling" in out
 
 
 @pytest.mark.parametrize(
