@@ -226,6 +226,13 @@ class Likelihood(ABC):
         return f"{type(self).__name__}({args})"
 
 
+def outside_unit_interval(low: float, high: float, needs: str) -> str | None:
+    """``Likelihood.input_error`` of a likelihood of values in [0, 1]."""
+    if low < 0 or high > 1:
+        return f"{needs}; got values from {low:g} to {high:g} (divide by 255?)"
+    return None
+
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {}
 
 
@@ -279,12 +286,7 @@ class Bernoulli(Likelihood):
         return out.sigmoid()
 
     def input_error(self, low, high):
-        if low < 0 or high > 1:
-            return (
-                f"the Bernoulli likelihood needs pixels in [0, 1]; got values from {low:g} "
-                f"to {high:g} (divide by 255?)"
-            )
-        return None
+        return outside_unit_interval(low, high, "the Bernoulli likelihood needs pixels in [0, 1]")
 
     def bits_per_dim(self, nats, pixels, dims):
         """Binary pixels: a probability of the image, nats / (D ln 2)."""
@@ -331,12 +333,7 @@ class ContinuousBernoulli(Likelihood):
         return distributions.cb_mean(out)
 
     def input_error(self, low, high):
-        if low < 0 or high > 1:
-            return (
-                f"the continuous Bernoulli is a density on [0, 1]; got values from {low:g} to "
-                f"{high:g} (divide by 255?)"
-            )
-        return None
+        return outside_unit_interval(low, high, "the continuous Bernoulli is a density on [0, 1]")
 
     def bits_per_dim(self, nats, pixels, dims):
         """Dequantized pixels: as for any density on [0, 1)^D, nats / (D ln 2) + 8 (3.6)."""
@@ -438,12 +435,9 @@ class DiscretizedLogistic(Likelihood):
         return distributions.dl_mean(out)
 
     def input_error(self, low, high):
-        if low < 0 or high > 1:
-            return (
-                f"the discretised logistic takes 8-bit values as grey levels u/255 in [0, 1]; "
-                f"got values from {low:g} to {high:g} (divide by 255?)"
-            )
-        return None
+        return outside_unit_interval(
+            low, high, "the discretised logistic takes 8-bit values as grey levels u/255 in [0, 1]"
+        )
 
     def bits_per_dim(self, nats, pixels, dims):
         """A probability of the 8-bit image: nats / (D ln 2), grey or colour."""
