@@ -385,8 +385,12 @@ def run_experiment(
             key: comparison[key] for key in ("table", "files", "runs", "test_examples")
         }
     if recipe.track_latent:
+        histories = {n: RunFolder(folder / n).history() for n in recipe.runs}
+        for run_name, history in histories.items():  # the first epoch that used the code
+            active = [r["epoch"] for r in history if r["active_units"] > 0]
+            record["runs"][run_name]["first_active_epoch"] = active[0] if active else None
         fig = figure_of("latent-curves")
-        latent_curves(fig, {n: RunFolder(folder / n).history() for n in recipe.runs})
+        latent_curves(fig, histories)
         record["latent_curves"] = [str(p) for p in save(fig, folder, "latent-curves")]
     write_json(folder / "metrics.json", record)
     return record | {"path": str(folder / "metrics.json")}
