@@ -141,12 +141,13 @@ def test_compare_needs_two_different_runs(capsys, pair, runs, message):
 def test_every_recipe_is_a_valid_config_whose_figures_apply(name):
     recipe = RECIPES[name]
     for dataset in recipe.epochs:
-        for config in configs(recipe, dataset).values():
-            assert config.dataset == dataset and config.epochs == recipe.epochs[dataset]
+        for run, config in configs(recipe, dataset).items():
+            epochs = recipe.runs[run].get("epochs", recipe.epochs[dataset])
+            assert config.dataset == dataset and config.epochs == epochs
             model = build_model(config, (1, 28, 28), 10)
             history = [{"active_units": 0}] if recipe.track_latent else [{}]
             for figure in recipe.figures:
-                assert why_not(figure, model, history) is None, (name, figure)
+                assert why_not(figure, model, history) is None, (name, run, figure)
     if recipe.compare:
         latents = {c.latent_dim for c in configs(recipe, next(iter(recipe.epochs))).values()}
         assert len(latents) == 1  # a comparison holds the latent size fixed
