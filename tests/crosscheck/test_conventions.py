@@ -56,13 +56,19 @@ def test_the_loss_sums_over_pixels_and_latents_and_averages_over_examples_eq_2_5
         bernoulli = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
         safe = np.where(out == 0, 1.0, out)
         rec = bernoulli + np.where(out == 0, np.log(2), np.log(safe / np.tanh(safe / 2)))
-    else:  # discretised logistic (3.10): differences of scipy's logistic CDF
+    else:  # discretised logistic (3.10): differences of scipy's logistic CDF below the
+        # mean and of its survival function above it (two CDFs near 1 would cancel)
         mean, log_scale = np.split(out, 2, axis=-1)
         scale = np.exp(np.maximum(log_scale, DL_LOG_SCALE_MIN))
         t, k = 2 * x - 1, np.round(255 * x)
-        above = np.where(k >= 255, 1.0, logistic.cdf(t + 1 / 255, mean, scale))
-        below = np.where(k <= 0, 0.0, logistic.cdf(t - 1 / 255, mean, scale))
-        rec = np.log(above - below)
+        upper, lower = t + 1 / 255, t - 1 / 255
+        by_cdf = np.where(k >= 255, 1.0, logistic.cdf(upper, mean, scale)) - np.where(
+            k <= 0, 0.0, logistic.cdf(lower, mean, scale)
+        )
+        by_sf = np.where(k <= 0, 1.0, logistic.sf(lower, mean, scale)) - np.where(
+            k >= 255, 0.0, logistic.sf(upper, mean, scale)
+        )
+        rec = np.log(np.where(t > mean, by_sf, by_cdf))
     kl = numeric.gaussian_kl_std_normal(mu, log_var, elementwise=True)  # (B, L)
     expected = np.mean(-rec.sum(axis=1) + kl.sum(axis=1))
     parts, _ = model.loss(x, eps)
