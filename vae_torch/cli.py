@@ -113,8 +113,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         out = args.out
         history = train(TrainConfig(**fields), out, options).history
-    from vae_torch.distributed import main_process
-
     last = history[-1]
     if main_process():
         print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
@@ -587,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     except VaeError as err:
         # under torchrun every rank meets the same bad input: rank 0 says it, unless the
         # error is this rank's own (a lost peer)
-        if os.environ.get("RANK", "0") == "0" or getattr(err, "every_rank", False):
+        if main_process() or getattr(err, "every_rank", False):
             print(f"vae: error: {err}", file=sys.stderr)
     except OSError as err:
         where = f": {err.filename}" if err.filename else ""
@@ -605,6 +603,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 2
+
+
+def main_process() -> bool:
+    """Whether this process reports to the user: rank 0 under torchrun, or alone."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def resume_hint(args: argparse.Namespace) -> str:

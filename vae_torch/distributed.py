@@ -85,9 +85,13 @@ def leave(world: World) -> None:
         dist.destroy_process_group()
 
 
-def shard(indices: torch.Tensor, world: World) -> torch.Tensor:
-    """This rank's share of a global batch: contiguous, sizes differing by at most one."""
-    return indices.tensor_split(world.size)[world.rank] if world.distributed else indices
+def shard(n: int, world: World) -> slice:
+    """This rank's share of n consecutive items (a global batch, the validation images):
+    contiguous, sizes differing by at most one, as ``torch.tensor_split`` cuts; all n in
+    one process. A slice, so that the share is a view, never a copy."""
+    size, extra = divmod(n, world.size)
+    start = world.rank * size + min(world.rank, extra)
+    return slice(start, start + size + (world.rank < extra))
 
 
 def all_sum(values: torch.Tensor, world: World) -> torch.Tensor:
@@ -100,11 +104,6 @@ def all_sum(values: torch.Tensor, world: World) -> torch.Tensor:
 def barrier(world: World) -> None:
     if world.distributed:
         dist.barrier()
-
-
-def main_process() -> bool:
-    """Whether this process reports to the user: rank 0 under torchrun, or alone."""
-    return os.environ.get("RANK", "0") == "0"
 
 
 def collective_failed(err: RuntimeError) -> bool:

@@ -44,9 +44,8 @@ def dataset_elbo(
         raise VaeError("cannot evaluate on an empty set of images")
     generator = torch.Generator(x.device).manual_seed(EVAL_NOISE_SEED)
     eps = torch.randn((n, model.latent_dim), generator=generator, device=x.device, dtype=x.dtype)
-    if world.distributed:
-        mine = shard(torch.arange(n, device=x.device), world)
-        x, eps, c = x[mine], eps[mine], None if c is None else c[mine]
+    mine = shard(n, world)
+    x, eps, c = x[mine], eps[mine], None if c is None else c[mine]
     totals = torch.zeros(2, dtype=torch.float64, device=x.device)
     for start in range(0, len(x), batch_size):
         part = slice(start, start + batch_size)

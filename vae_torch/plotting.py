@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from vae_numpy.data.preview import PAD, show, tile
 from vae_numpy.run.io import atomic_path
@@ -74,8 +75,6 @@ def latent_curves(fig: Figure, histories: dict[str, list[dict]]) -> None:
     """Epoch by epoch, one line per run: active units, I_q(n; z) and KL(q̄ ‖ p) of the
     ELBO surgery (8.6), with ±1 standard error, and the validation ELBO; from history
     records that hold the latent diagnostics (``vae_torch.training.latent_hook``)."""
-    from matplotlib.ticker import MaxNLocator
-
     axes = fig.subplots(1, 4)
     panels = (
         ("active units", lambda r: (r["active_units"], 0.0)),

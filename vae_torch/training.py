@@ -328,8 +328,8 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     for b, batch in enumerate(bar, start=1):
         # this rank's share of the global batch, and of its noise: example i of the
         # epoch's order gets draw i, whoever computes it
-        mine = shard(torch.arange(len(batch), device=dev), s.world)  # places in the batch
-        idx, eps = batch[mine], eps_all[offset + mine]
+        mine = shard(len(batch), s.world)  # places in the batch
+        idx, eps = batch[mine], eps_all[offset + mine.start : offset + mine.stop]
         offset += len(batch)
         c = s.train.labels[idx] if model.n_classes else None
         beta = kl_weight(config, first_step + b - 1, len(batches))
