@@ -1,14 +1,14 @@
 """The univariate Gaussian: density, log-density in the log-variance form, entropy.
 
 (4.1)  N(z; μ, σ²) = exp(−(z − μ)² / (2σ²)) / √(2πσ²),   ∫ N dz = 1,
-       E[z] = μ,  E[z²] = μ² + σ²
+       log N(z; μ, σ²) = −½ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
 
-(4.2)  log N(z; μ, σ²) = −½ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
+(4.2)  E[z] = μ,  E[z²] = μ² + σ²
 
 (4.3)  H[N(μ, σ²)] = −∫ N log N dz = ½ (1 + log 2π + log σ²)
 
 The encoder outputs log σ² (any real number) rather than σ (which must stay
-positive), so (4.2) and (4.3) are written in log σ²; std = exp(½ log σ²) is the one
+positive), so (4.1) and (4.3) are written in log σ²; std = exp(½ log σ²) is the one
 conversion. Expectations of polynomials under a Gaussian are taken by writing
 z = μ + σt with t ~ N(0, 1) (chapter 5) and using the moments of N(0, 1), which are
 themselves integrated here; the check ``gaussian.moments`` compares the two routes.
@@ -42,9 +42,9 @@ def log_density_mv(y: sp.Matrix, mean: sp.Matrix, cov: sp.Matrix) -> sp.Expr:
     return -(r.T * cov.inv() * r)[0, 0] / 2 - sp.log((2 * sp.pi) ** n * cov.det()) / 2
 
 
-# (4.1)
+# (4.1), as the logarithm of the density
 LOG_DENSITY = log_density(z, mu, sigma)
-# (4.2)
+# (4.1), in log σ²
 LOG_DENSITY_LOG_VAR = -(sp.log(2 * sp.pi) + log_var + (z - mu) ** 2 * sp.exp(-log_var)) / 2
 # (4.3)
 ENTROPY_LOG_VAR = (1 + sp.log(2 * sp.pi) + log_var) / 2
@@ -121,7 +121,7 @@ def density_check(claimed: sp.Expr = LOG_DENSITY_LOG_VAR) -> Check:
     return Check(
         id="gaussian.log_density",
         title="Gaussian density integrates to 1; its log in terms of log σ²",
-        equation="(4.1), (4.2)",
+        equation="(4.1)",
         latex=r"\log \mathcal{N}(z; \mu, \sigma^2) = " + tex(claimed),
         run=lambda: verify_density(claimed),
     )
@@ -140,7 +140,7 @@ def entropy_check(claimed: sp.Expr = ENTROPY_LOG_VAR) -> Check:
 MOMENTS_CHECK = Check(
     id="gaussian.moments",
     title="Mean and variance of N(μ, σ²) by integration, and by z = μ + σt",
-    equation="(4.1)",
+    equation="(4.2)",
     latex=r"\mathbb{E}[z] = \mu,\quad \mathbb{E}[z^2] = \mu^2 + \sigma^2",
     run=verify_moments,
 )

@@ -109,7 +109,7 @@ class LinearGaussian:
         return numeric.gaussian_log_likelihood(np.broadcast_to(x, mean.shape), mean, self.s)
 
     def log_prior(self, z) -> np.ndarray:
-        """log p(z) = log N(z; 0, I) (4.2): (...)."""
+        """log p(z) = log N(z; 0, I) (4.1): (...)."""
         z = self._z("z", z)
         return numeric.diag_gaussian_log_density(z, np.zeros_like(z), np.zeros_like(z))
 

@@ -171,7 +171,7 @@ def normal_logpdf(x, mean, std) -> np.ndarray:
 
 
 def diag_gaussian_log_density(z, mu, log_var, *, elementwise: bool = False) -> np.ndarray:
-    """log N(z; μ, diag(e^{log σ²})): (..., L) -> (...); check ``gaussian.log_density`` (4.2).
+    """log N(z; μ, diag(e^{log σ²})): (..., L) -> (...); check ``gaussian.log_density`` (4.1).
     This is log q(z | x) for importance weights."""
     z, mu, log_var = finite("z", z), finite("mu", mu), finite("log_var", log_var)
     same_shape(z=z, mu=mu, log_var=log_var)

@@ -5,7 +5,7 @@
 (3.2) Bernoulli from logits: log p(x|z) = Σ_d [x_d ℓ_d − softplus(ℓ_d)]
       = −BCEWithLogits(ℓ, x), torch's fused, stable kernel
 (3.4) Gaussian with fixed σ: log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2) log(2πσ²)
-(4.2) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
+(4.1) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
 
 Every function sums over the last axis and keeps the leading ones: (..., D) -> (...).
 """
@@ -66,12 +66,12 @@ def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, sigma: float) -
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """(4.2) log N(z; μ, diag σ²)."""
+    """(4.1) log N(z; μ, diag σ²)."""
     return -0.5 * torch.sum(LOG_2PI + log_var + (z - mu) ** 2 * torch.exp(-log_var), dim=-1)
 
 
 def log_std_normal(z: torch.Tensor) -> torch.Tensor:
-    """(4.2) at μ = 0, log σ² = 0: log N(z; 0, I), the prior."""
+    """(4.1) at μ = 0, log σ² = 0: log N(z; 0, I), the prior."""
     return -0.5 * torch.sum(LOG_2PI + z * z, dim=-1)
 
 

@@ -3,7 +3,7 @@ expressions sympy verifies, on hypothesis-drawn arrays: log-variances up to ±30
 logits up to ±100 included, where every number must also stay finite.
 
     (4.7) KL = ½ Σ (μ² + e^{log σ²} − 1 − log σ²)      (6.1), (6.2) its gradients
-    (5.1) z = μ + e^{½ log σ²} ε                        (4.2) log N(z; μ, σ²)
+    (5.1) z = μ + e^{½ log σ²} ε                        (4.1) log N(z; μ, σ²)
     (3.2) log p(x|z) = Σ x ℓ − softplus(ℓ)              (6.3) ∂/∂ℓ = x − sigmoid(ℓ)
     (3.4) log p(x|z) = −‖x − x̂‖²/2σ² − (D/2) log 2πσ²   (6.4) ∂/∂x̂ = (x − x̂)/σ²
 

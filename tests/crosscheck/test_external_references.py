@@ -8,7 +8,7 @@ scipy.stats and torch.nn.functional's losses, with the scale and constant stated
                                                 = scipy norm.logpdf(x, x̂, σ) summed
                                                 = −gaussian_nll_loss(x̂, x, σ², full=True, sum)
                                                 = −mse_loss(sum)/(2σ²) − (D/2) log 2πσ²
-    (4.2) log N(z; μ, σ²)                       = Normal(μ, σ).log_prob(z) summed
+    (4.1) log N(z; μ, σ²)                       = Normal(μ, σ).log_prob(z) summed
     (4.7) KL(N(μ, σ²) ‖ N(0, I))                = kl_divergence(Normal(μ, σ), Normal(0, 1))
 
 scipy's bernoulli.logpmf takes a probability, so it is compared where sigmoid ℓ is not

@@ -66,6 +66,14 @@ def test_code_is_python_that_runs_or_a_named_shell_command(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_printed_result_is_a_doctest(chapter):
+    """A block that prints shows its output with >>> prompts, so the build checks it."""
+    blocks = re.findall(r"^```python\n(.*?)^```", chapter.read_text(), re.MULTILINE | re.DOTALL)
+    unchecked = [b.splitlines()[0] for b in blocks if "print(" in b and ">>>" not in b]
+    assert unchecked == [], "turn these blocks into doctests (>>> and the output)"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_every_figure_the_notes_show_exists(chapter):
     for target in re.findall(
         r"!\[[^\]]*\]\(([^)]+)\)|```\{(?:figure|image)\}\s+(\S+)", chapter.read_text()

@@ -123,11 +123,16 @@ class Context:
 
     @cached_property
     def top_dims(self) -> list[int]:
-        """The (at most 2) latent dimensions of highest variance over ``posterior``."""
+        """The (at most 2) latent dimensions of highest variance over ``posterior`` (the
+        course's recipe), reported beside their KL and the dimensions of highest KL, which
+        the variance does not always pick."""
         dims = latent.top_variance_dims(self.posterior, min(2, self.model.latent_dim))
         variance = self.posterior.var(dim=0)
+        kl = self.diagnostics["kl_per_dim"]
         self.report["top_variance_dims"] = dims
         self.report["variance_of_dims"] = [variance[d].item() for d in dims]
+        self.report["kl_of_dims"] = [kl[d] for d in dims]
+        self.report["top_kl_dims"] = sorted(range(len(kl)), key=lambda d: -kl[d])[: len(dims)]
         return dims
 
 

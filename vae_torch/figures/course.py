@@ -13,8 +13,8 @@ latent-hist2d     hist2d (50 bins) of the 2 latent dimensions of highest       s
                   variance over the test set, with N(0, I) contours
 traversals-1d     decoding norm.ppf(linspace(0.05, 0.95, 7)) along each of     seed 003
                   those dimensions, the others at 0 (1x7 each)
-traversal-2d      the same values over both (7x7); with a 2-D latent, the      seed 003
-                  central 90% x 90% of the prior's mass of the latent plane
+traversal-2d      the same values over both (7x7); with a 2-D latent, a grid   seed 003
+                  over the central 90% of each coordinate (81% of the prior)
 class-grid        conditional models: a row per class, a column per z          seed 004
 latent-curves     active units, I_q(n; z), KL(q(z) || p(z)) and validation     issue 16
                   ELBO after every epoch (runs trained with latent tracking)
@@ -168,7 +168,7 @@ def latent_hist2d(ctx: Context) -> Figure:
     ax.hist2d(a, b, bins=HIST_BINS, range=[[-reach, reach], [-reach, reach]], density=True)
     grid = torch.linspace(-reach, reach, 201, dtype=torch.float64)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
-    density = dist.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.2)
+    density = dist.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.1)
     radii = (3, 2, 1)  # increasing density
     at_radius = torch.tensor([[r, 0.0] for r in radii], dtype=torch.float64)
     lines = ax.contour(
@@ -236,7 +236,7 @@ def traversal_2d(ctx: Context) -> Figure:
     show_grid(ax, decode_codes(ctx, codes), n, n, None, labels, labels)
     ax.set(ylabel=f"z[{dims[0]}]", xlabel=f"z[{dims[1]}]")
     what = (
-        "the whole 2-D latent space (the learned manifold)"
+        "a 7x7 grid over the square holding 81% of the prior's mass"
         if latent_dim == 2
         else f"2 of {latent_dim} dimensions, the rest 0"
     )
@@ -303,7 +303,7 @@ def aggregate_posterior(ctx: Context) -> Figure:
     fig = figure_of("aggregate-posterior")
     axes = np.atleast_1d(fig.subplots(1, len(dims), sharey=True))
     grid = torch.linspace(-4, 4, 201, dtype=torch.float64)
-    prior = dist.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.2)
+    prior = dist.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.1)
     for ax, dim in zip(axes, dims, strict=True):
         ax.hist(z[:, dim], bins=60, range=(-4, 4), density=True, color="tab:blue", alpha=0.7)
         ax.plot(grid.numpy(), prior, color="black", linewidth=1)
