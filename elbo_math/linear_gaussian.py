@@ -6,27 +6,27 @@
 with W of shape (D, L), s > 0, and any Gaussian q (S = C Cᵀ, C lower triangular).
 Writing r = x − b and A = I + WᵀW/s² (the posterior precision):
 
-(2.7)  p(z | x) = N(μₚ, Σₚ),   Σₚ = A⁻¹,   μₚ = A⁻¹ Wᵀ r / s²
+(1.1)  p(z | x) = N(μₚ, Σₚ),   Σₚ = A⁻¹,   μₚ = A⁻¹ Wᵀ r / s²
 
 (2.8)  Σₚ is diagonal exactly when the columns of W are orthogonal: A's off-diagonal
        entries are the columns' dot products over s², and a positive definite matrix
        is diagonal exactly when its inverse is
 
-(2.9)  log p(x) = log N(x; b, W Wᵀ + s² I)
+(1.2)  log p(x) = log N(x; b, W Wᵀ + s² I)
                 = −½ [D log 2πs² + log det A + (‖r‖² − rᵀ W A⁻¹ Wᵀ r / s²) / s²]
 
-(2.10) E_q[log p(x | z)] = −(D/2) log 2πs² − (‖r − W m‖² + tr(WᵀW S)) / (2s²)
+(2.7) E_q[log p(x | z)] = −(D/2) log 2πs² − (‖r − W m‖² + tr(WᵀW S)) / (2s²)
        KL(q ‖ p(z))      = ½ [tr S + mᵀm − L − log det S]
        KL(q ‖ p(z | x))  = ½ [tr(A S) + (m − μₚ)ᵀ A (m − μₚ) − L − log det A − log det S]
        H[q]              = ½ [L log 2πe + log det S]
        ELBO(q)           = E_q[log p(x | z)] − KL(q ‖ p(z))
 
-Nothing in (2.7)-(2.10) is assumed. The posterior is found by completing the square:
+Nothing in (1.1)-(2.7) is assumed. The posterior is found by completing the square:
 A is minus the Hessian of log p(x, z) in z, and log p(x, z) − log N(z; μₚ, Σₚ) is checked
 to be free of z, which makes it log p(x) (Bayes). Every expectation is computed by
 sympy from its own integrand, with z = m + C t, t ~ N(0, I) (chapter 5) and the Gaussian
 moments (4.1). The identities (2.1), (2.4), (2.5), (2.6) are then verified exactly, and
-the closed forms (2.9)-(2.10) are compared with them. The second line of (2.9) (matrix
+the closed forms (1.2)-(2.7) are compared with them. The second line of (1.2) (matrix
 determinant lemma and Woodbury identity) is what the numpy ground truth evaluates: it
 only factors the L×L matrix A, so it stays cheap for D = 784.
 
@@ -201,18 +201,18 @@ class ClosedForms:
 
 
 def closed_forms(inst: Instance) -> ClosedForms:
-    """(2.7), (2.9), (2.10) as written in the module docstring; the numpy ground truth
+    """(1.1), (1.2), (2.7) as written in the module docstring; the numpy ground truth
     (``linear_gaussian_numeric``) evaluates the same formulas."""
     W, s, m, S = inst.W, inst.s, inst.q_mean, inst.q_cov
     D, L = W.shape
     r = inst.x - inst.b
-    # (2.7)
+    # (1.1)
     A = sp.eye(L) + W.T * W / s**2
     post_mean = A.inv() * W.T * r / s**2
-    # (2.9)
+    # (1.2)
     quad = ((r.T * r)[0, 0] - (r.T * W * A.inv() * W.T * r)[0, 0] / s**2) / s**2
     log_evidence = -(D * sp.log(2 * sp.pi * s**2) + sp.log(A.det()) + quad) / 2
-    # (2.10)
+    # (2.7)
     residual = r - W * m
     ell = -D * sp.log(2 * sp.pi * s**2) / 2 - (
         (residual.T * residual)[0, 0] + (W.T * W * S).trace()
@@ -390,7 +390,7 @@ def posterior_check(claimed: ClaimedForms = closed_forms) -> Check:
     return Check(
         id="linear_gaussian.posterior",
         title="Linear Gaussian model: the exact posterior by completing the square",
-        equation="(2.7)",
+        equation="(1.1)",
         latex=r"p(z \mid x) = \mathcal{N}\!\left(A^{-1} W^\top (x - b) / s^2,\ A^{-1}\right),"
         r"\quad A = I + W^\top W / s^2",
         run=lambda: verify_posterior(claimed),
@@ -401,7 +401,7 @@ def log_evidence_check(claimed: ClaimedForms = closed_forms) -> Check:
     return Check(
         id="linear_gaussian.log_evidence",
         title="Linear Gaussian model: log p(x) = log N(x; b, WWᵀ + s²I), in latent-space form",
-        equation="(2.9)",
+        equation="(1.2)",
         latex=r"\log p(x) = -\tfrac12\left[D \log 2\pi s^2 + \log\det A + \frac{\|r\|^2 - "
         r"r^\top W A^{-1} W^\top r / s^2}{s^2}\right]",
         run=lambda: verify_log_evidence(claimed),
@@ -412,7 +412,7 @@ def closed_forms_check(claimed: ClaimedForms = closed_forms) -> Check:
     return Check(
         id="linear_gaussian.closed_forms",
         title="Linear Gaussian model: E_q[log p(x|z)], both KLs, H[q] and the ELBO in closed form",
-        equation="(2.10)",
+        equation="(2.7)",
         latex=r"\mathbb{E}_q[\log p(x \mid z)] = -\tfrac{D}{2}\log 2\pi s^2 - \frac{\|r - Wm\|^2 + "
         r"\operatorname{tr}(W^\top W S)}{2s^2},\ "
         r"\mathrm{KL}(q \,\|\, p(z)) = \tfrac12\left[\operatorname{tr} S + m^\top m - L - "

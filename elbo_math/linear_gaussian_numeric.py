@@ -2,7 +2,7 @@
 
     p(z) = N(0, I_L),   p(x | z) = N(W z + b, s² I_D),   q(z | x) = N(m, S)
 
-The formulas are (2.7), (2.9), (2.10) of ``linear_gaussian``, where sympy derives and
+The formulas are (1.1), (1.2), (2.7) of ``linear_gaussian``, where sympy derives and
 checks them; the tests compare this class with those symbolic results and with
 ``scipy.stats.multivariate_normal``. Only the L×L posterior precision A = I + WᵀW/s² is
 factored, so D = 784 costs nothing. This is what the numpy and torch VAEs' estimators are
@@ -75,7 +75,7 @@ class LinearGaussian:
         return _last_dim(name, finite(name, z), self.L)
 
     def precision(self) -> np.ndarray:
-        """A = I + WᵀW/s², the posterior precision (2.7): (L, L)."""
+        """A = I + WᵀW/s², the posterior precision (1.1): (L, L)."""
         return np.eye(self.L) + self.W.T @ self.W / self.s**2
 
     def _precision_factors(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -84,21 +84,21 @@ class LinearGaussian:
         return A, np.linalg.inv(A), 2 * np.log(np.diag(chol)).sum()
 
     def posterior(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """p(z | x) = N(A⁻¹Wᵀ(x − b)/s², A⁻¹) (2.7): mean (..., L), covariance (L, L)."""
+        """p(z | x) = N(A⁻¹Wᵀ(x − b)/s², A⁻¹) (1.1): mean (..., L), covariance (L, L)."""
         r = self._x(x) - self.b
         _, A_inv, _ = self._precision_factors()
-        # (2.7)
+        # (1.1)
         return (r @ self.W / self.s**2) @ A_inv, A_inv
 
     def log_evidence(self, x) -> np.ndarray:
-        """log p(x) = log N(x; b, WWᵀ + s²I) in latent-space form (2.9): (...)."""
+        """log p(x) = log N(x; b, WWᵀ + s²I) in latent-space form (1.2): (...)."""
         r = self._x(x) - self.b
         _, A_inv, logdet_A = self._precision_factors()
         u = r @ self.W  # (..., L)
         quad = (
             (r * r).sum(-1) - np.einsum("...i,ij,...j->...", u, A_inv, u) / self.s**2
         ) / self.s**2
-        # (2.9)
+        # (1.2)
         return -(self.D * np.log(2 * np.pi * self.s**2) + logdet_A + quad) / 2
 
     def log_likelihood(self, x, z) -> np.ndarray:
@@ -131,27 +131,27 @@ class LinearGaussian:
         return mean, cov
 
     def expected_log_likelihood_full_cov(self, x, mean, cov) -> np.ndarray:
-        """E_q[log p(x | z)] = −(D/2) log 2πs² − (‖r − Wm‖² + tr(WᵀW S))/(2s²) (2.10)."""
+        """E_q[log p(x | z)] = −(D/2) log 2πs² − (‖r − Wm‖² + tr(WᵀW S))/(2s²) (2.7)."""
         x = self._x(x)
         mean, cov = self._q(mean, cov)
         _leading(x=x, mean=mean)
         residual = x - self.b - mean @ self.W.T
         trace = np.einsum("ij,...ji->...", self.W.T @ self.W, cov)
-        # (2.10)
+        # (2.7)
         return -self.D * np.log(2 * np.pi * self.s**2) / 2 - (
             (residual * residual).sum(-1) + trace
         ) / (2 * self.s**2)
 
     def kl_to_prior_full_cov(self, mean, cov) -> np.ndarray:
-        """KL(q ‖ p(z)) = ½ [tr S + mᵀm − L − log det S] (2.10)."""
+        """KL(q ‖ p(z)) = ½ [tr S + mᵀm − L − log det S] (2.7)."""
         mean, cov = self._q(mean, cov)
         logdet = np.linalg.slogdet(cov)[1]
-        # (2.10)
+        # (2.7)
         return (np.trace(cov, axis1=-2, axis2=-1) + (mean * mean).sum(-1) - self.L - logdet) / 2
 
     def kl_to_posterior_full_cov(self, x, mean, cov) -> np.ndarray:
         """KL(q ‖ p(z | x)) = ½ [tr(AS) + (m − μₚ)ᵀA(m − μₚ) − L − log det A − log det S]
-        (2.10)."""
+        (2.7)."""
         mean, cov = self._q(mean, cov)
         post_mean, _ = self.posterior(x)
         _leading(x=post_mean, mean=mean)
@@ -160,11 +160,11 @@ class LinearGaussian:
         logdet_S = np.linalg.slogdet(cov)[1]
         trace = np.einsum("ij,...ji->...", A, cov)
         quad = np.einsum("...i,ij,...j->...", gap, A, gap)
-        # (2.10)
+        # (2.7)
         return (trace + quad - self.L - logdet_A - logdet_S) / 2
 
     def elbo_full_cov(self, x, mean, cov) -> np.ndarray:
-        """ELBO(q) = E_q[log p(x | z)] − KL(q ‖ p(z)) (2.5), (2.10)."""
+        """ELBO(q) = E_q[log p(x | z)] − KL(q ‖ p(z)) (2.5), (2.7)."""
         return self.expected_log_likelihood_full_cov(x, mean, cov) - self.kl_to_prior_full_cov(
             mean, cov
         )

@@ -1,5 +1,5 @@
 """The numpy ground truth of the linear Gaussian model (elbo_math.linear_gaussian_numeric)
-against the symbolic derivation it implements, (2.7)-(2.10), and against
+against the symbolic derivation it implements, (1.1)-(2.7), and against
 scipy.stats.multivariate_normal; the ELBO identities and the IWAE bound on it."""
 
 from functools import cache

@@ -81,11 +81,20 @@ def marginal_kl(
     pick = torch.randint(n, (draws,), generator=generator)
     eps = torch.randn((draws, mu.shape[1]), generator=generator, dtype=mu.dtype)
     z = dist.reparameterize(mu[pick], log_var[pick], eps)  # (draws, latent), z ~ q̄
+    values = log_density_ratio(z, mu, log_var, chunk)
+    se = values.std().item() / math.sqrt(draws) if draws > 1 else math.nan
+    return values.mean().item(), se
+
+
+def log_density_ratio(
+    z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor, chunk: int = 100
+) -> torch.Tensor:
+    """log q̄(z) − log p(z) for each row of z (M, latent), with q̄ the mixture of the N
+    posteriors N(μ_n, diag σ_n²) and p = N(0, I): (M,), on the CPU in mu's dtype."""
+    z, mu, log_var = (t.to("cpu", mu.dtype) for t in (z, mu, log_var))
     terms = []
     for part in z.split(chunk):
         log_q = dist.log_normal(part[:, None, :], mu[None], log_var[None])  # (chunk, N)
-        log_q_bar = torch.logsumexp(log_q, dim=1) - math.log(n)
+        log_q_bar = torch.logsumexp(log_q, dim=1) - math.log(len(mu))
         terms.append(log_q_bar - dist.log_std_normal(part))
-    values = torch.cat(terms)
-    se = values.std().item() / math.sqrt(draws) if draws > 1 else math.nan
-    return values.mean().item(), se
+    return torch.cat(terms) if terms else z.new_zeros(0)

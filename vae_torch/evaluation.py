@@ -185,4 +185,13 @@ def sample_rows(q: dict) -> list[str]:
             f"{r['recognisable_share']['standard_error']:.3f}, judged as their own class "
             f"{r['own_class_share']['value']:.3f} ± {r['own_class_share']['standard_error']:.3f}"
         )
+    if "by_aggregate_density" in q:
+        shares = ", ".join(
+            f"{s['value']:.3f} ± {s['standard_error']:.3f}"
+            for s in q["by_aggregate_density"]["recognisable_share"]
+        )
+        rows.append(
+            "  recognisable share by quarter of log q(z)/p(z), q the test images' aggregate "
+            f"posterior, lowest first: {shares}"
+        )
     return rows

@@ -23,8 +23,12 @@ error, and the judge's own accuracy and confidence on real test images stand bes
 - the decoder's ceiling: the reconstructions E[x|z = μ(x)] of the test images (with
   their labels, for a conditional model), judged the same way: their recognisable share
   and the share judged as their own class, binomial standard errors. Samples cannot be
-  expected to beat what the decoder makes of codes it was trained on; the gap between
-  the two is the prior's mass where the codes are not.
+  expected to beat what the decoder makes of codes it was trained on.
+- where the samples fail: the samples in four quarters by log q̄(z) − log p(z), q̄ the
+  aggregate posterior of the test images (``diagnostics.log_density_ratio``), lowest
+  first, and the recognisable share of each quarter (binomial standard errors). If the
+  prior's mass on the holes of q̄ is why samples fail, the lowest quarter, whose codes
+  no test image's posterior covers, is recognised least.
 """
 
 import math
@@ -35,6 +39,7 @@ import scipy.linalg
 import torch
 
 from vae_numpy.run.errors import VaeError
+from vae_torch.diagnostics import log_density_ratio, posteriors
 from vae_torch.judge import CONFIDENT, Judge
 from vae_torch.models import VAE
 
@@ -103,15 +108,17 @@ def recognisable_share(judge: Judge, images: torch.Tensor) -> dict:
     return binomial(float((probs.max(dim=-1).values >= CONFIDENT).double().mean()), len(images))
 
 
-def draw_samples(model: VAE, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def draw_samples(
+    model: VAE, n: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """n samples E[x|z] as images (n, C, H, W), with their classes for a conditional model
-    (an equal number of each, in turn)."""
+    (an equal number of each, in turn), and their codes z ~ N(0, I)."""
     generator = torch.Generator(model.device).manual_seed(seed)
     c = None
     if model.n_classes:
         c = torch.arange(n, device=model.device) % model.n_classes
-    images = model.sample(n, generator, c).reshape(n, *model.image_shape)
-    return images, c
+    z = model.prior_codes(n, generator)
+    return model.decode(z, c).reshape(n, *model.image_shape), c, z
 
 
 def sample_quality(
@@ -129,7 +136,7 @@ def sample_quality(
     takes them (its pixel view), give the reconstructions' scores."""
     if n < 2:
         raise VaeError(f"--samples must be at least 2 to measure samples, got {n}")
-    samples, classes = draw_samples(model, n, seed)
+    samples, classes, z = draw_samples(model, n, seed)
     probs_t, feats_t = judge.outputs(samples)
     _, real = judge.outputs(test_images)
     probs, feats = probs_t.double().numpy(), feats_t.double().numpy()
@@ -166,7 +173,26 @@ def sample_quality(
         result["conditional_accuracy"] = binomial(hits, n)
     if test_inputs is not None:
         result["reconstructions"] = reconstruction_scores(model, judge, test_inputs, test_labels)
+        confident = probs.max(axis=1) >= CONFIDENT
+        result["by_aggregate_density"] = by_aggregate_density(
+            model, confident, z, test_inputs, test_labels
+        )
     return result
+
+
+def by_aggregate_density(
+    model: VAE, confident: np.ndarray, z: torch.Tensor, inputs: torch.Tensor, labels: np.ndarray
+) -> dict:
+    """The recognisable share of the samples in each quarter of log q̄(z) − log p(z), lowest
+    first, q̄ the aggregate posterior of the test images (module docstring)."""
+    c = torch.as_tensor(labels, device=model.device) if model.n_classes else None
+    mu, log_var = posteriors(model, inputs, c)
+    ratio = log_density_ratio(z, mu, log_var).numpy()
+    quarters = np.array_split(np.argsort(ratio, kind="stable"), 4)
+    return {
+        "log_ratio_ranges": [[float(ratio[q].min()), float(ratio[q].max())] for q in quarters],
+        "recognisable_share": [binomial(float(confident[q].mean()), len(q)) for q in quarters],
+    }
 
 
 def reconstruction_scores(

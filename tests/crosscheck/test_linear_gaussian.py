@@ -9,7 +9,7 @@ An MLPVAE with no hidden layers and a Gaussian likelihood of fixed σ = s is the
 
 with decoder mean z @ weight + bias, so W = params["decoder.out.weight"].T and
 b = params["decoder.out.bias"], and an affine encoder. elbo_math's ``LinearGaussian`` knows
-every term of it exactly: log p(x) (2.9), the posterior (2.7), the ELBO and both KLs (2.10).
+every term of it exactly: log p(x) (1.2), the posterior (1.1), the ELBO and both KLs (2.7).
 
 - exact: ELBO + KL(q ‖ p(z | x)) = log p(x) (2.1); IWAE_1 is the single-sample ELBO with a
   Monte Carlo KL, log p(x | z) + log p(z) − log q(z | x) (8.2), weight for weight.

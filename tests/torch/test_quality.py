@@ -14,7 +14,7 @@ from vae_numpy.config import MLPConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.options import Options
 from vae_torch import judge as judge_module
-from vae_torch.diagnostics import latent_diagnostics
+from vae_torch.diagnostics import latent_diagnostics, log_density_ratio
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import MLPVAE
 from vae_torch.sample_quality import (
@@ -174,6 +174,19 @@ def test_a_corrupt_or_foreign_judge_cache_is_an_error_never_retrained(quick_judg
 TINY = dict(dataset="mnist-5k", hidden=(16,), latent_dim=3, epochs=2, limit=300, n_val=100)
 
 
+def test_the_log_density_ratio_is_the_mixture_against_the_prior():
+    rng = np.random.default_rng(4)
+    mu, log_var = rng.normal(size=(2, 7, 3))
+    z = rng.normal(size=(5, 3)) * 2
+    mixture = np.mean(
+        [scipy.stats.multivariate_normal(m, np.diag(np.exp(v))).pdf(z) for m, v in zip(mu, log_var)],
+        axis=0,
+    )
+    expected = np.log(mixture) - scipy.stats.multivariate_normal(np.zeros(3)).logpdf(z)
+    got = log_density_ratio(*(torch.from_numpy(a) for a in (z, mu, log_var)), chunk=2)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+
+
 @pytest.fixture
 def tiny_run(tmp_path):
     from vae_numpy.run.config import TrainConfig
@@ -212,6 +225,14 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     own = (probs.argmax(1) == test.labels).double().mean().item()
     assert r["own_class_share"]["value"] == pytest.approx(own, abs=1e-12)
     assert "the decoder's ceiling" in out
+    # where the samples fail: four quarters of 10 samples, ordered by log q̄(z)/p(z)
+    quarters = q["by_aggregate_density"]
+    shares = [s["value"] for s in quarters["recognisable_share"]]
+    assert len(shares) == 4 and np.mean(shares) == pytest.approx(q["recognisable_share"]["value"])
+    ranges = quarters["log_ratio_ranges"]
+    assert all(low <= high for low, high in ranges)
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert "by quarter of log q(z)/p(z)" in out
 
 
 @pytest.mark.parametrize(

@@ -273,10 +273,13 @@ class VAE(nn.Module):
             raise VaeError(f"cannot draw {n} samples")
         if isinstance(c, int):
             c = torch.full((n,), c, dtype=torch.long, device=self.device)
-        z = torch.randn(
+        return self.decode(self.prior_codes(n, generator), c)
+
+    def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes z ~ N(0, I): (n, latent), the draws behind ``sample``."""
+        return torch.randn(
             (n, self.latent_dim), generator=generator, device=self.device, dtype=self.dtype
         )
-        return self.decode(z, c)
 
     @torch.no_grad()
     def iwae(
