@@ -19,8 +19,13 @@ extensions = [
     "sphinxcontrib.katex",
     "katex_start",  # its server's start, without a race (docs/_ext/katex_start.py)
     "sphinx.ext.autodoc",
+    "sphinx_design",  # {dropdown}: the exercises' answers, collapsed
+    "sphinxcontrib.bibtex",
     "checked",
 ]
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "README.md", "node_modules"]

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     refuted = 0
     for i, check in enumerate(checks):
         if check.kind == "erratum" and (i == 0 or checks[i - 1].kind != "erratum"):
-            print("\nFormulas from the course material that are wrong (shared/seeds):")
+            print("\nFormulas from the course handouts that are wrong:")
         tick = time.perf_counter()
         result = check.verify()
         print(_row(check, result, time.perf_counter() - tick))

@@ -10,7 +10,7 @@ same verifier and must come back as a failure: no check can pass vacuously.
 Two kinds:
 
 - ``identity``: the statement holds. PASS when sympy confirms it.
-- ``erratum``: a formula from the course material (shared/seeds) that is wrong.
+- ``erratum``: a formula from the course handouts (``elbo_math.handouts``) that is wrong.
   ``verify()`` passes when the refutation holds (a counterexample is found and the
   correct form checks out); the table then says REFUTED.
 

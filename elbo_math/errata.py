@@ -1,34 +1,37 @@
 """Formulas in the course material that are wrong, each refuted and corrected (chapter 11).
 
-The handouts (shared/seeds) are requirements, not truth. Each entry states the formula as
-written, refutes it with a symbolic or numeric counterexample, and gives the correct form,
-which is itself checked. A check here passes (REFUTED) when the counterexample holds; each
-verifier takes the wrong formula as its argument, so handing it the *correct* formula must
-make it fail: a refutation cannot pass vacuously.
+The course handouts (``elbo_math.handouts``) are requirements, not truth. Each entry
+states the formula as written, refutes it with a symbolic or numeric counterexample, and
+gives the correct form, which is itself checked. A check here passes (REFUTED) when the
+counterexample holds; each verifier takes the wrong formula as its argument, so handing
+it the *correct* formula must make it fail: a refutation cannot pass vacuously.
 
-(11.1)  000, problem 1: "KL >= 0, so L >= log p(x)". Wrong direction:
+(11.1)  the ELBO problem set, problem 1: "KL >= 0, so L >= log p(x)". Wrong direction:
         L = log p(x) − KL <= log p(x); that is why the ELBO is a *lower* bound.
-(11.2)  003, kl_loss: μ² + σ² − log σ − ½. Correct: KL(N(μ, σ²) ‖ N(0, 1)) =
-        (μ² + σ² − 1)/2 − log σ (4.5). The handout's is ½ at the prior (μ = 0, σ = 1),
-        not 0, and is smallest at σ = 1/√2: it pulls the posterior off the prior's scale.
-(11.3)  003, r_loss(x = output, y = ground truth): −[x log y + (1 − x) log(1 − y)] takes
-        the log of the ground truth; at a black pixel (y = 0) it is infinite. Correct:
-        −[y log x + (1 − y) log(1 − x)] (3.1), target outside the log.
-(11.4)  003, Encoder: flattened size c (d − (k − 1))² after *two* unpadded stride-1
-        convolutions. Each shrinks the side by k − 1 (o = ⌊(d + 2p − k)/s⌋ + 1), so the size
-        is c (d − 2(k − 1))²: 24·24·c, not 26·26·c, for d = 28, k = 3.
-(11.5)  004, equation (7): ELBO = E_q[p(x, z)] + H[q] lacks a log. Correct:
+(11.2)  the latent-space problem set, kl_loss: μ² + σ² − log σ − ½. Correct:
+        KL(N(μ, σ²) ‖ N(0, 1)) = (μ² + σ² − 1)/2 − log σ (4.5). The handout's is ½ at the
+        prior (μ = 0, σ = 1), not 0, and is smallest at σ = 1/√2: it pulls the posterior
+        off the prior's scale.
+(11.3)  the latent-space problem set, r_loss(x = output, y = ground truth):
+        −[x log y + (1 − x) log(1 − y)] takes the log of the ground truth; at a black pixel
+        (y = 0) it is infinite. Correct: −[y log x + (1 − y) log(1 − x)] (3.1), target
+        outside the log.
+(11.4)  the latent-space problem set, Encoder: flattened size c (d − (k − 1))² after *two*
+        unpadded stride-1 convolutions. Each shrinks the side by k − 1
+        (o = ⌊(d + 2p − k)/s⌋ + 1), so the size is c (d − 2(k − 1))²: 24·24·c, not 26·26·c,
+        for d = 28, k = 3.
+(11.5)  the VAE homework, equation (7): ELBO = E_q[p(x, z)] + H[q] lacks a log. Correct:
         ELBO = E_q[log p(x, z)] + H[q] (2.6).
-(11.6)  001: the posterior's parameters come from "mapping the output of the decoder".
-        They are the *encoder's* outputs: q(z | x)'s parameters are a function of x alone.
-        This is a statement about architecture; it is checked structurally (the handout's
-        data flow is cyclic: z would be needed to compute the distribution z is drawn
-        from) and in the linear Gaussian model (the exact posterior's parameters depend on
-        x, the decoder's output depends on z only).
-(11.7)  004, problem 3.2: the Gaussian NLL is "the MSE up to a constant". It is the summed
-        squared error times 1/(2σ²), plus (D/2) log(2πσ²) (3.4): a scale as well (50 for
-        σ = 0.1), which is what makes σ² the weight between reconstruction and KL (3.5).
-        Only at σ² = ½ is it the squared error plus a constant.
+(11.6)  the convolutional VAE exercise: the posterior's parameters come from "mapping the
+        output of the decoder". They are the *encoder's* outputs: q(z | x)'s parameters are
+        a function of x alone. This is a statement about architecture; it is checked
+        structurally (the handout's data flow is cyclic: z would be needed to compute the
+        distribution z is drawn from) and in the linear Gaussian model (the exact
+        posterior's parameters depend on x, the decoder's output depends on z only).
+(11.7)  the VAE homework, problem 3.2: the Gaussian NLL is "the MSE up to a constant". It
+        is the summed squared error times 1/(2σ²), plus (D/2) log(2πσ²) (3.4): a scale as
+        well (50 for σ = 0.1), which is what makes σ² the weight between reconstruction and
+        KL (3.5). Only at σ² = ½ is it the squared error plus a constant.
 """
 
 from collections.abc import Callable, Mapping
@@ -46,7 +49,7 @@ Relation = Callable[[sp.Expr, sp.Expr], sp.Basic]
 
 
 def claimed_direction(elbo: sp.Expr, log_px: sp.Expr) -> sp.Basic:
-    """000: L >= log p(x)."""
+    """The ELBO problem set: L >= log p(x)."""
     return sp.Ge(elbo, log_px)
 
 
@@ -113,7 +116,7 @@ def conv_side(d: sp.Expr, k: sp.Expr, padding: int = 0, stride: int = 1) -> sp.E
 
 
 def handout_flat_size(c: sp.Expr, d: sp.Expr, k: sp.Expr) -> sp.Expr:
-    """003: c (d − (k − 1))²."""
+    """The latent-space problem set: c (d − (k − 1))²."""
     return c * (d - (k - 1)) ** 2
 
 
@@ -140,7 +143,8 @@ def verify_flat_size(wrong: Callable = handout_flat_size) -> CheckResult:
 
 def verify_missing_log(wrong_integrand: Callable = sp.exp) -> CheckResult:
     """E_q[wrong_integrand(log p(x, z))] + H[q] against the ELBO, exactly, in a rational
-    linear Gaussian instance (004 writes wrong_integrand = exp, i.e. p(x, z) itself)."""
+    linear Gaussian instance (the VAE homework writes wrong_integrand = exp, i.e. p(x, z)
+    itself)."""
     inst = RATIONAL_1D
     (z1,) = inst.latents
     zs = sp.Matrix([z1])
@@ -201,7 +205,7 @@ def verify_encoder_outputs(wrong: Wiring = HANDOUT_WIRING) -> CheckResult:
 
 
 def handout_gaussian_nll(data, means, constant) -> sp.Expr:
-    """004, 3.2: the squared error plus a constant."""
+    """The VAE homework, 3.2: the squared error plus a constant."""
     return sum((a - m) ** 2 for a, m in zip(data, means, strict=True)) + constant
 
 
@@ -243,7 +247,7 @@ CHECKS = (
         "erratum.elbo_bound_direction",
         "The ELBO is a lower bound, not an upper bound",
         "(11.1)",
-        "seed 000, problem 1",
+        "the ELBO problem set, problem 1",
         r"\mathcal{L} \ge \log p(x)",
         r"\mathcal{L} = \log p(x) - \mathrm{KL}(q \,\|\, p(z \mid x)) \le \log p(x)",
         verify_direction,
@@ -252,7 +256,7 @@ CHECKS = (
         "erratum.kl_loss",
         "The handout's KL to N(0, 1) is not zero at the prior",
         "(11.2)",
-        "seed 003, kl_loss",
+        "the latent-space problem set, kl_loss",
         tex(HANDOUT_KL),
         tex(KL_STD_NORMAL),
         verify_kl_loss,
@@ -261,7 +265,7 @@ CHECKS = (
         "erratum.bce_log_of_target",
         "Binary cross entropy takes the log of the prediction, not of the target",
         "(11.3)",
-        "seed 003, r_loss",
+        "the latent-space problem set, r_loss",
         tex(HANDOUT_BCE),
         tex(CORRECT_BCE) + r"\quad (y \text{ target}, x \text{ prediction})",
         verify_bce,
@@ -270,7 +274,7 @@ CHECKS = (
         "erratum.conv_flatten_size",
         "Two unpadded stride-1 convolutions shrink the side by 2(k − 1)",
         "(11.4)",
-        "seed 003, Encoder",
+        "the latent-space problem set, Encoder",
         r"c\,(d - (k - 1))^2",
         r"c\,(d - 2(k - 1))^2",
         verify_flat_size,
@@ -279,7 +283,7 @@ CHECKS = (
         "erratum.elbo_missing_log",
         "ELBO = E_q[log p(x,z)] + H[q]: the handout drops the log",
         "(11.5)",
-        "seed 004, equation (7)",
+        "the VAE homework, equation (7)",
         r"\mathbb{E}_q[p(x, z)] + \mathbb{H}[q]",
         r"\mathbb{E}_q[\log p(x, z)] + \mathbb{H}[q]",
         verify_missing_log,
@@ -288,7 +292,7 @@ CHECKS = (
         "erratum.posterior_from_encoder",
         "The posterior's parameters are the encoder's outputs (architecture statement)",
         "(11.6)",
-        "seed 001, posterior paragraph",
+        "the convolutional VAE exercise, the posterior",
         r"(\mu, \log\sigma) = g(\mathrm{decoder}(z))",
         r"(\mu, \log\sigma^2) = \mathrm{encoder}(x)",
         verify_encoder_outputs,
@@ -297,7 +301,7 @@ CHECKS = (
         "erratum.gaussian_nll_scale",
         "The Gaussian NLL is the squared error scaled by 1/(2σ²), plus a constant",
         "(11.7)",
-        "seed 004, problem 3.2",
+        "the VAE homework, problem 3.2",
         r"-\log p(x \mid z) = \|x - \hat{x}\|^2 + C",
         r"-\log p(x \mid z) = \frac{\|x - \hat{x}\|^2}{2\sigma^2} + \frac{D}{2}\log(2\pi\sigma^2)",
         verify_gaussian_nll,

@@ -169,9 +169,7 @@ def verify_exact_at_posterior() -> CheckResult:
 
 
 @cache
-def _quadrature(
-    inst: Instance, nodes: int, log_mean: Callable = log_mean_exp
-) -> dict[int, float]:
+def _quadrature(inst: Instance, nodes: int, log_mean: Callable = log_mean_exp) -> dict[int, float]:
     """IWAE_k for k = 1..K_MAX, one latent dimension: z = m + c t, t on Gauss–Hermite
     nodes (weight e^{−t²/2}), the k-fold tensor grid for (z₁, ..., z_k)."""
     (z1,) = inst.latents

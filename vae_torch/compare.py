@@ -1,4 +1,4 @@
-"""``vae compare RUN RUN...``: trained models side by side (seed 002's lab).
+"""``vae compare RUN RUN...``: trained models side by side (the feed-forward VAE lab's).
 
 For each run: the parameters of encoder and decoder (sum(p.numel() for p in
 module.parameters())), the test ELBO with its two parts, the importance-weighted

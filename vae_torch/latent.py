@@ -3,7 +3,7 @@
 Each function computes what a figure shows and nothing else, so it can be checked
 by hand (tests/torch/test_figures.py) apart from the drawing (``vae_torch.figures``):
 
-- ``posterior_samples``: one z ~ q(z|x) per image (the "embedding" of seed 003).
+- ``posterior_samples``: one z ~ q(z|x) per image (the "embedding" of the latent-space problem set).
 - ``top_variance_dims``: the latent dimensions along which those samples vary most.
 - ``quantiles``: norm.ppf(linspace(low, high, n)), the inverse of the standard normal
   CDF, so that decoded values are spread like the prior's probability mass.

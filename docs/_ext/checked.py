@@ -16,14 +16,21 @@ at that key path of docs/figures/conv-fashion/metrics.json (written by
 ``docs/regenerate_figures.py``), formatted to 2 decimals (integers with thousands
 separators), or by a format after a second colon (``...recognisable_share.value:.3f``),
 so every measured number the notes quote comes from the run's file.
+
+``{handouts}`` directive, no argument: a section per course handout of
+``elbo_math.handouts`` (its name, source, summary, what it asks and where the notes
+answer it), so the page and the package name the handouts from one list.
 """
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective, SphinxRole
+from sphinx.util.nodes import nested_parse_with_titles
 
 FIGURES = Path(__file__).resolve().parents[1] / "figures"
 
@@ -105,8 +112,38 @@ class Metric(SphinxRole):
         return [nodes.inline(text, text.replace("-", "−"), classes=["metric"])], []
 
 
+def chapter_links(text: str) -> str:
+    """'chapter 9' -> a link to that chapter's page."""
+    pages = {int(p.name[:2]): p.stem for p in FIGURES.parent.glob("[0-9][0-9]-*.md")}
+    return re.sub(
+        r"\bchapter (\d+)\b",
+        lambda m: f"[chapter {m.group(1)}]({pages[int(m.group(1))]}.md)",
+        text,
+    )
+
+
+class Handouts(SphinxDirective):
+    has_content = False
+
+    def run(self):
+        from elbo_math.handouts import HANDOUTS
+
+        lines = []
+        for h in HANDOUTS:
+            lines += [f"## {h.title}", "", f"*{h.source}.* (key `{h.key}`)", "", h.summary, ""]
+            lines += ["It asks for:", ""] + [f"- {ask}" for ask in h.asks] + [""]
+            lines += ["Where it is answered:", ""]
+            lines += [f"- {chapter_links(where)}" for where in h.answered_in] + [""]
+        container = nodes.section()
+        content = StringList(lines, source="elbo_math.handouts")
+        nested_parse_with_titles(self.state, content, container)
+        self.env.note_dependency(__file__)
+        return container.children
+
+
 def setup(app):
     app.add_directive("equation", Equation)
+    app.add_directive("handouts", Handouts)
     app.add_role("metric", Metric())
     app.add_css_file("checked.css")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -26,6 +26,28 @@ def cited() -> dict[str, list[str]]:
     return {p.name: EQUATION.findall(p.read_text()) for p in CHAPTERS}
 
 
+def test_the_handouts_are_named_never_numbered_or_pointed_to():
+    """The course documents are called by their names (elbo_math.handouts), never by the
+    numbers of their files, and nothing points to the folder they came from."""
+    root = DOCS.parent
+    numbered = re.compile(r"\b(seeds?|handout|problem set|exercise|lab|homework) 00[0-4]\b", re.I)
+    folder = re.compile("shared" + "/" + "(seeds|handouts)")
+    files = [
+        p
+        for pattern in ("*.md", "*.py", "*.toml")
+        for p in root.rglob(pattern)
+        if not {".venv", "_build", "node_modules", ".git"} & set(p.relative_to(root).parts)
+    ]
+    assert len(files) > 50
+    offending = [
+        f"{p.relative_to(root)}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+        if numbered.search(line) or folder.search(line)
+    ]
+    assert offending == []
+
+
 def test_there_are_eleven_chapters_in_the_table_of_contents():
     index = (DOCS / "index.md").read_text()
     assert len(CHAPTERS) == 11
@@ -63,6 +85,15 @@ def test_code_is_python_that_runs_or_a_named_shell_command(chapter):
     code_directives = {"{code-block}", "{code}", "{sourcecode}", "{code-cell}", "{math}"}
     assert languages - directives <= {"python", "bash", "text", ""}, languages
     assert not directives & code_directives, "write code as ```python (it runs) or ```bash"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_its_answer_collapsed_under_it(chapter):
+    exercises = chapter.read_text().split("\n## Exercises\n", 1)[1]
+    items = re.split(r"\n(?=\d+\. )", exercises)[1:]
+    assert len(items) >= 4
+    unanswered = [i.splitlines()[0] for i in items if ":::{dropdown} Answer" not in i]
+    assert unanswered == []
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)

@@ -148,3 +148,40 @@ def test_figures_on_the_experiments_page_are_the_packages(page, site):
     figures = (DOCS / "09-experiments.md").read_text().count("```{figure}")
     assert len(sources) == figures >= 6
     assert all(src.startswith(site + "/_images/") for src in sources), sources
+
+
+@pytest.mark.slow
+def test_the_landing_page_has_the_roadmap_and_the_reference_pages(page, site):
+    page.goto(f"{site}/index.html")
+    roadmap = page.locator("table").first
+    assert roadmap.locator("tbody tr").count() == len(CHAPTERS)
+    for title in ("The five handouts", "Glossary", "References"):
+        page.goto(f"{site}/index.html")
+        page.locator(".bd-sidebar-primary a.reference.internal", has_text=title).click()
+        page.wait_for_load_state("load")
+        assert title in page.title()
+
+
+@pytest.mark.slow
+def test_the_handouts_page_names_each_handout_from_the_package(page, site):
+    from elbo_math.handouts import HANDOUTS
+
+    page.goto(f"{site}/handouts.html")
+    headings = page.locator("section h2").all_inner_texts()
+    assert [h.rstrip("#").strip() for h in headings] == [h.title for h in HANDOUTS]
+    assert page.locator("a[href$='09-experiments.html']").count() >= 4
+
+
+@pytest.mark.slow
+def test_an_answer_opens_on_a_click_and_the_bibliography_resolves(page, site):
+    page.goto(f"{site}/04-gaussian-kl.html")
+    answer = page.locator("details.sd-dropdown").first
+    assert answer.get_attribute("open") is None
+    body = answer.locator(".sd-summary-content")
+    assert not body.is_visible()
+    answer.locator("summary").click()
+    assert body.is_visible() and body.locator(".katex").count() > 0
+    page.goto(f"{site}/references.html")
+    assert page.locator(".citation, dl.citation > dt, div.citation").count() >= 30
+    page.goto(f"{site}/08-evaluation.html")
+    assert page.locator("a[href*='references.html#']").count() >= 5

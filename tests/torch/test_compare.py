@@ -13,7 +13,7 @@ from vae_numpy.run.options import QUIET, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.compare import compare_runs, parameter_counts
-from vae_torch.experiments import RECIPES, configs, digits_dataset, run_experiment
+from vae_torch.experiments import RECIPES, asked_by, configs, digits_dataset, run_experiment
 from vae_torch.figures import why_not
 from vae_torch.models import build_model
 from vae_torch.training import train_torch
@@ -157,7 +157,7 @@ def test_the_experiment_list_shows_every_recipe_with_its_flags(capsys):
     assert main(["experiment", "--list"]) == 0
     out = capsys.readouterr().out
     for name, recipe in RECIPES.items():
-        assert f"{name} (seed {recipe.seeds})" in out
+        assert f"{name} ({asked_by(recipe)})" in out
     assert "--likelihood gaussian --sigma 0.1 --pixels dequantized" in out
     assert "--hidden none" in out and "--hidden 512,256" in out
 

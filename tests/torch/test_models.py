@@ -86,8 +86,9 @@ def test_the_conv_decoder_gives_back_exactly_the_image_shape(height, width, stri
 
 
 def test_the_flattened_size_is_read_off_the_layers_not_the_handout_formula():
-    # Handout 003: two unpadded stride-1 convs of kernel k on d x d give c(d − 2(k − 1))²,
-    # not c(d − (k − 1))² (erratum 11.4). Our layers pad; the size comes from them.
+    # The latent-space problem set: two unpadded stride-1 convs of kernel k on d x d give
+    # c(d − 2(k − 1))², not c(d − (k − 1))² (erratum 11.4). Our layers pad; the size comes
+    # from them.
     model = build_model(TrainConfig(model="conv"), (1, 28, 28), 10)
     assert model.encoder.shapes == [(1, 28, 28), (32, 28, 28), (32, 14, 14), (64, 7, 7)]
     assert model.encoder.hidden[0].in_features == 64 * 7 * 7

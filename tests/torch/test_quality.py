@@ -1,6 +1,7 @@
 """Sample quality, the judge and the latent diagnostics (chapter 8), against hand
 computations and closed forms."""
 
+import itertools
 import math
 from pathlib import Path
 
@@ -178,10 +179,11 @@ def test_the_log_density_ratio_is_the_mixture_against_the_prior():
     rng = np.random.default_rng(4)
     mu, log_var = rng.normal(size=(2, 7, 3))
     z = rng.normal(size=(5, 3)) * 2
-    mixture = np.mean(
-        [scipy.stats.multivariate_normal(m, np.diag(np.exp(v))).pdf(z) for m, v in zip(mu, log_var)],
-        axis=0,
-    )
+    components = [
+        scipy.stats.multivariate_normal(m, np.diag(np.exp(v))).pdf(z)
+        for m, v in zip(mu, log_var, strict=True)
+    ]
+    mixture = np.mean(components, axis=0)
     expected = np.log(mixture) - scipy.stats.multivariate_normal(np.zeros(3)).logpdf(z)
     got = log_density_ratio(*(torch.from_numpy(a) for a in (z, mu, log_var)), chunk=2)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
@@ -231,7 +233,7 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     assert len(shares) == 4 and np.mean(shares) == pytest.approx(q["recognisable_share"]["value"])
     ranges = quarters["log_ratio_ranges"]
     assert all(low <= high for low, high in ranges)
-    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(ranges))
     assert "by quarter of log q(z)/p(z)" in out
 
 

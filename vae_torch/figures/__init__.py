@@ -88,9 +88,7 @@ class Context:
         if self.judge is None:
             return f"{self.dataset} has no labels: no judge"
         if "recognisable_share" not in self.report:
-            many, _, _ = draw_samples(
-                self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged")
-            )
+            many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
             self.report["recognisable_share"] = recognisable_share(self.judge, many)
             self.report["judge"] = asdict(self.judge.record)
         share = self.report["recognisable_share"]

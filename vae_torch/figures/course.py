@@ -1,35 +1,52 @@
 """The figures the course asks for, each one function registered by name.
 
-================  ===========================================================  =========
-name              what it shows                                                asked by
-================  ===========================================================  =========
-elbo-curves       train and validation ELBO per epoch                          seed 001
-loss-terms        E_q[log p(x|z)] and KL per epoch, train and validation       seed 001
-reconstructions   10 test images (2x5) beside their reconstructions (2x5)      seed 000
-samples           2x5 images E[x|z], z ~ N(0, I)                               000, 001
-interpolations    10 points on the line between posterior samples of two       seed 001
-                  test images of different classes; 3 pairs
-latent-hist2d     hist2d (50 bins) of the 2 latent dimensions of highest       seed 003
-                  variance over the test set, with N(0, I) contours
-traversals-1d     decoding norm.ppf(linspace(0.05, 0.95, 7)) along each of     seed 003
-                  those dimensions, the others at 0 (1x7 each)
-traversal-2d      the same values over both (7x7); with a 2-D latent, a grid   seed 003
-                  over the central 90% of each coordinate (81% of the prior)
-class-grid        conditional models: a row per class, a column per z          seed 004
-latent-curves     active units, I_q(n; z), KL(q(z) || p(z)) and validation     issue 16
-                  ELBO after every epoch (runs trained with latent tracking)
-================  ===========================================================  =========
+================  ====================================================  ========================
+name              what it shows                                         asked by (handout key)
+================  ====================================================  ========================
+elbo-curves       train and validation ELBO per epoch                   conv-vae-exercise
+loss-terms        E_q[log p(x|z)] and KL per epoch, train and           conv-vae-exercise
+                  validation
+reconstructions   10 test images (2x5) beside their reconstructions     elbo-problem-set
+                  (2x5)
+samples           2x5 images E[x|z], z ~ N(0, I)                        elbo-problem-set,
+                                                                        conv-vae-exercise
+interpolations    10 points on the line between posterior samples of    conv-vae-exercise
+                  two test images of different classes; 3 pairs
+latent-hist2d     hist2d (50 bins) of the 2 latent dimensions of        latent-space-problem-set
+                  highest variance over the test set, with N(0, I)
+                  contours
+traversals-1d     decoding norm.ppf(linspace(0.05, 0.95, 7)) along      latent-space-problem-set
+                  each of those dimensions, the others at 0 (1x7 each)
+traversal-2d      the same values over both (7x7); with a 2-D latent,   latent-space-problem-set
+                  a grid over the central 90% of each coordinate (81%
+                  of the prior)
+class-grid        conditional models: a row per class, a column per z   vae-homework
+latent-curves     active units, I_q(n; z), KL(q(z) || p(z)) and         the collapse lab
+                  validation ELBO after every epoch (runs trained with
+                  latent tracking)
+encoder-decoder   2-D latents: each test image's q(z|x) as an ellipse   the notes' intuition
+                  in the plane, beside the decoder's E[x|z] on a grid
+                  of it
+holes-2d          the aggregate posterior against the prior in the      the notes' intuition
+                  plane of the 2 dimensions of highest KL, and the
+                  prior's mass on its holes
+================  ====================================================  ========================
 
+The keys are those of ``elbo_math.handouts``.
 The numbers come from ``vae_torch.latent``; these functions only choose and draw.
 """
+
+import math
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse
 from matplotlib.ticker import MaxNLocator
 
 from vae_torch import distributions as dist
 from vae_torch import latent
+from vae_torch.diagnostics import log_density_ratio, posteriors
 from vae_torch.figures import Context, figure_of, register_figure
 from vae_torch.models import VAE
 from vae_torch.plotting import latent_curves as draw_latent_curves
@@ -329,4 +346,121 @@ def latent_curves(ctx: Context) -> Figure:
     code collapses, active units and I_q(n; z) fall to 0."""
     fig = figure_of("latent-curves")
     draw_latent_curves(fig, {"": ctx.history})
+    return fig
+
+
+def needs_exactly_two_dims(model: VAE, history: list[dict]) -> str | None:
+    if model.latent_dim == 2:
+        return None
+    return (
+        f"it draws the whole latent plane, so it needs exactly 2 latent dimensions and the "
+        f"model has {model.latent_dim}; train with --latent-dim 2"
+    )
+
+
+ENCODED_SHOWN = 400  # posteriors drawn as ellipses
+DECODER_GRID = 9  # decodings per side of the decoder's panel
+PLANE = 2.5  # both panels show [-PLANE, PLANE]²
+
+
+@register_figure("encoder-decoder", (11.0, 5.4), needs_exactly_two_dims)
+def encoder_decoder(ctx: Context) -> Figure:
+    """The two maps of a VAE with a 2-D code: the encoder takes each test image to a
+    Gaussian q(z|x) in the plane (an ellipse of one standard deviation, coloured by
+    class), the decoder takes each point z of the plane to an image E[x|z]."""
+    cpu, _ = ctx.generators("encoder-decoder")
+    pick = torch.randperm(len(ctx.x), generator=cpu)[:ENCODED_SHOWN].to(ctx.x.device)
+    mu, log_var = (t.cpu().numpy() for t in posteriors(ctx.model, ctx.x[pick], ctx.labels_of(pick)))
+    sd = np.exp(0.5 * log_var)
+    labels = ctx.labels[pick].cpu().numpy()
+    fig = figure_of("encoder-decoder")
+    left, right = fig.subplots(1, 2)
+    colours = [f"C{c % 10}" for c in labels]
+    for m, s, colour in zip(mu, sd, colours, strict=True):
+        left.add_patch(Ellipse(m, 2 * s[0], 2 * s[1], facecolor=colour, alpha=0.25, lw=0))
+    left.scatter(mu[:, 0], mu[:, 1], c=colours, s=3)
+    for r in (1, 2):
+        left.add_patch(Circle((0, 0), r, fill=False, color="black", lw=0.8, ls="--"))
+    left.set(xlim=(-PLANE, PLANE), ylim=(-PLANE, PLANE), xlabel="z[0]", ylabel="z[1]")
+    left.set_aspect("equal")
+    names = sorted({int(c) for c in labels})
+    handles = [left.scatter([], [], c=f"C{c % 10}", s=12, label=ctx.class_name(c)) for c in names]
+    left.legend(handles=handles, fontsize=6, loc="upper right", ncol=2, framealpha=0.7)
+    left.set_title(
+        f"encoder: {ENCODED_SHOWN} test images x → q(z|x), μ ± σ;\ndashed: the prior at 1 and 2σ",
+        fontsize=9,
+    )
+    side = torch.linspace(-PLANE, PLANE, DECODER_GRID, dtype=torch.float64)
+    gy, gx = torch.meshgrid(side.flip(0), side, indexing="ij")  # row 0 at the top
+    codes = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).to(ctx.model.dtype)
+    images = decode_codes(ctx, codes).clip(0, 1).transpose(0, 2, 3, 1)  # (N, H, W, C)
+    h, w, channels = images.shape[1:]
+    mosaic = images.reshape(DECODER_GRID, DECODER_GRID, h, w, channels).transpose(0, 2, 1, 3, 4)
+    mosaic = mosaic.reshape(DECODER_GRID * h, DECODER_GRID * w, channels).squeeze(-1)
+    step = 2 * PLANE / (DECODER_GRID - 1)
+    extent = (-PLANE - step / 2, PLANE + step / 2, -PLANE - step / 2, PLANE + step / 2)
+    right.imshow(mosaic, extent=extent, cmap="gray", vmin=0, vmax=1)
+    right.set(xlabel="z[0]", ylabel="z[1]")
+    right.set_title(
+        f"decoder: z → E[x|z] on a {DECODER_GRID}x{DECODER_GRID} grid of the same plane"
+        f"{class_note(ctx)}",
+        fontsize=9,
+    )
+    ctx.report["encoder_decoder"] = {"images": ENCODED_SHOWN, "grid": DECODER_GRID}
+    return fig
+
+
+HOLE_RATIO = 10.0  # a hole: the prior's density more than 10 times the aggregate posterior's
+HOLE_IMAGES = 1000  # posteriors in q̄ (a seeded subset of the test set)
+HOLE_DRAWS = 4000  # prior draws behind the share of prior mass on holes
+
+
+@register_figure("holes-2d", (6.2, 5.6), needs_two_dims)
+def holes_2d(ctx: Context) -> Figure:
+    """The prior against the aggregate posterior q̄ of the test images in the plane of the
+    two dimensions of highest KL: log₁₀ q̄(z)/p(z), the prior's 1, 2, 3σ circles, and the
+    holes, where the prior's density is more than 10 times q̄'s."""
+    kl = ctx.diagnostics["kl_per_dim"]
+    dims = sorted(range(len(kl)), key=lambda d: -kl[d])[:2]
+    cpu, _ = ctx.generators("holes-2d")
+    pick = torch.randperm(len(ctx.x), generator=cpu)[:HOLE_IMAGES].to(ctx.x.device)
+    mu, log_var = (t[:, dims] for t in posteriors(ctx.model, ctx.x[pick], ctx.labels_of(pick)))
+    grid = torch.linspace(-3.5, 3.5, 281, dtype=torch.float64)
+    gy, gx = torch.meshgrid(grid, grid, indexing="ij")
+    plane = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+    log_ratio = log_density_ratio(plane, mu, log_var).reshape(gx.shape) / math.log(10)
+    draws = torch.randn((HOLE_DRAWS, 2), generator=cpu, dtype=torch.float64)
+    in_hole = (log_density_ratio(draws, mu, log_var) < -math.log(HOLE_RATIO)).double()
+    share = in_hole.mean().item()
+    se = math.sqrt(share * (1 - share) / HOLE_DRAWS)
+    fig = figure_of("holes-2d")
+    ax = fig.subplots()
+    shown = ax.imshow(
+        log_ratio.clamp(-3, 1).numpy(),
+        extent=(-3.5, 3.5, -3.5, 3.5),
+        origin="lower",
+        cmap="RdBu",
+        vmin=-3,
+        vmax=3,
+    )
+    fig.colorbar(shown, ax=ax, shrink=0.8, label="log₁₀ q̄(z) / p(z)")
+    ax.contour(
+        gx.numpy(), gy.numpy(), log_ratio.numpy(), levels=[-1.0], colors="black", linewidths=1
+    )
+    for r in (1, 2, 3):
+        ax.add_patch(Circle((0, 0), r, fill=False, color="gray", lw=0.8, ls="--"))
+    ax.set_aspect("equal")
+    ax.set(xlabel=f"z[{dims[0]}]", ylabel=f"z[{dims[1]}]")
+    ax.set_title(
+        f"red: holes, where p(z) > {HOLE_RATIO:g} q̄(z) (black line); q̄ of {HOLE_IMAGES} test "
+        f"images;\nthey hold {share:.3f} ± {se:.3f} of the prior's mass in this plane; "
+        "dashed: p at 1, 2, 3σ",
+        fontsize=8,
+    )
+    ctx.report["holes"] = {
+        "dims": dims,
+        "ratio": HOLE_RATIO,
+        "images": HOLE_IMAGES,
+        "prior_mass": {"value": share, "standard_error": se},
+    }
     return fig

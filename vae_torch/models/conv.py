@@ -8,7 +8,7 @@ decoder: [z, y] -> hidden (Linear + activation)* -> Linear to the flattened size
 A stride-1 convolution has kernel 3, a stride-2 one kernel 4; both pad by 1, so
 28 -> 28 and 28 -> 14 -> 7 with the default strides (1, 2, 2). Every size is
 read off the layers by passing an empty image through them, never typed from a
-formula (course handout 003's formula for the flattened size is wrong, erratum
+formula (the latent-space problem set's formula for the flattened size is wrong, erratum
 11.4). Each transposed convolution gets the ``output_padding`` that brings it
 back to exactly the size its convolution received, so odd sizes work too.
 """
