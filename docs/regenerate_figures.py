@@ -5,7 +5,8 @@
 runs every recipe of ``vae experiment`` (see ``vae experiment --list``) into RUNS,
 reusing runs that are already trained, then copies each run's PNG figures and the
 experiment's metrics.json (configs, test ELBO, IWAE, the numbers behind the figures)
-into docs/figures/NAME/. The notes cite those files: every figure is the package's
+into docs/figures/NAME/, and draws the diagrams of vae_torch.figures.intuition into
+docs/figures/intuition/. The notes cite those files: every figure is the package's
 own output, and every measured number they quote is read from metrics.json at build
 time by the ``{metric}`` role. A test holds metrics.json to the current recipes, so a
 changed recipe fails until the figures are regenerated.
@@ -13,11 +14,13 @@ changed recipe fails until the figures are regenerated.
 
 import argparse
 import shutil
+import tempfile
 from pathlib import Path
 
 from vae_numpy.run.io import write_json
 from vae_numpy.run.options import Options
 from vae_torch.experiments import RECIPES, run_experiment
+from vae_torch.figures.intuition import draw_all
 
 DOCS = Path(__file__).resolve().parent
 
@@ -26,9 +29,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=Path("runs/docs"))
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", nargs="*", default=list(RECIPES), help="experiments")
+    parser.add_argument(
+        "--only", nargs="*", default=[*RECIPES, "intuition"], help="experiments, or intuition"
+    )
     args = parser.parse_args()
-    for name in args.only:
+    if "intuition" in args.only:  # the diagrams that need no run; the notes show the PNGs
+        target = DOCS / "figures" / "intuition"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for png in draw_all(Path(tmp)).values():
+                shutil.copyfile(png, target / png.name)
+        print(f"intuition: {target}")
+    for name in (n for n in args.only if n != "intuition"):
         record = run_experiment(name, args.runs, options=Options(device=args.device))
         target = DOCS / "figures" / name
         shutil.rmtree(target, ignore_errors=True)

@@ -30,7 +30,9 @@ def test_the_handouts_are_named_never_numbered_or_pointed_to():
     """The course documents are called by their names (elbo_math.handouts), never by the
     numbers of their files, and nothing points to the folder they came from."""
     root = DOCS.parent
-    numbered = re.compile(r"\b(seeds?|handout|problem set|exercise|lab|homework) 00[0-4]\b", re.I)
+    numbered = re.compile(
+        r"\b(seeds?|handout|problem\s+set|exercise|lab|homework)\s+(>\s*)?00[0-4]\b", re.I
+    )
     folder = re.compile("shared" + "/" + "(seeds|handouts)")
     files = [
         p
@@ -40,10 +42,12 @@ def test_the_handouts_are_named_never_numbered_or_pointed_to():
     ]
     assert len(files) > 50
     offending = [
-        f"{p.relative_to(root)}:{n}"
+        f"{p.relative_to(root)}: {m.group(0)!r}"
         for p in files
-        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
-        if numbered.search(line) or folder.search(line)
+        for m in (
+            *numbered.finditer(p.read_text(errors="replace")),
+            *folder.finditer(p.read_text(errors="replace")),
+        )
     ]
     assert offending == []
 
@@ -102,6 +106,21 @@ def test_every_printed_result_is_a_doctest(chapter):
     blocks = re.findall(r"^```python\n(.*?)^```", chapter.read_text(), re.MULTILINE | re.DOTALL)
     unchecked = [b.splitlines()[0] for b in blocks if "print(" in b and ">>>" not in b]
     assert unchecked == [], "turn these blocks into doctests (>>> and the output)"
+
+
+def test_the_pictures_for_intuition_are_the_packages_and_shown(tmp_path):
+    import matplotlib.image
+
+    from vae_torch.figures.intuition import draw_all
+
+    drawn = draw_all(tmp_path)
+    committed = sorted(p.name for p in (DOCS / "figures" / "intuition").glob("*.png"))
+    assert committed == sorted(p.name for p in drawn.values())
+    notes = "".join(c.read_text() for c in CHAPTERS)
+    for name, png in drawn.items():
+        assert f"figures/intuition/{name}.png" in notes
+        shown = matplotlib.image.imread(DOCS / "figures" / "intuition" / png.name)
+        assert shown.shape == matplotlib.image.imread(png).shape, name
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
