@@ -65,11 +65,17 @@ class Recipe:
     dataset: str
     epochs: dict[str, int]  # by dataset
     runs: dict[str, dict]  # run folder name -> TrainConfig fields
-    figures: tuple[str, ...]
+    figures: tuple[str, ...]  # of every run
     k: int = 100  # importance samples of the log-likelihood estimate
     samples: int | None = 1000  # samples judged by the dataset's classifier; None: no judge
     compare: bool = False
     track_latent: bool = False  # the latent diagnostics after every epoch, runs side by side
+    extra_figures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by run
+
+    def figures_of(self, run: str) -> list[str]:
+        """The figures drawn for ``run``: the recipe's, then the run's own."""
+        return [*self.figures, *self.extra_figures.get(run, ())]
+
     notes: tuple[str, ...] = field(default=())
 
 
@@ -120,9 +126,9 @@ RECIPES = {
                 "traversals-1d",
                 "traversal-2d",
                 *LATENT_FIGURES,
-                "encoder-decoder",
                 "holes-2d",
             ),
+            extra_figures={"latent-2": ("encoder-decoder",)},
             notes=(
                 "grey-level pixels under the Bernoulli likelihood: the course's BCE, not a "
                 "likelihood of images, so no bits/dim",
@@ -446,7 +452,7 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
     evaluation = run.cached_evaluation(recipe.k, config.epochs, "best", recipe.samples) or evaluate(
         run.path, recipe.k, "test", "best", recipe.samples, options
     )
-    figures = make_figures(run.path, only=list(recipe.figures), options=options, strict=False)
+    figures = make_figures(run.path, only=recipe.figures_of(run.path.name), options=options)
     history = run.history()
     return {
         "folder": str(run),

@@ -14,7 +14,8 @@ erratum check renders the course's wrong formula beside the corrected one.
 ``{metric}`` role: ``{metric}`conv-fashion:runs.latent-20.test.elbo``` is the number
 at that key path of docs/figures/conv-fashion/metrics.json (written by
 ``docs/regenerate_figures.py``), formatted to 2 decimals (integers with thousands
-separators), or by a format after a second colon (``...recognisable_share.value:.3f``),
+separators), or by a format after a second colon (``...recognisable_share.value:.3f``);
+a path whose keys hold dots is written with slashes (``runs/sigma-0.05/test/kl``),
 so every measured number the notes quote comes from the run's file.
 
 ``{handouts}`` directive, no argument: a section per course handout of
@@ -92,7 +93,7 @@ class Metric(SphinxRole):
         path, _, spec = path.partition(":")  # an optional format, e.g. .3f
         try:
             value = metrics(experiment)
-            for key in path.split("."):
+            for key in path.split("/" if "/" in path else "."):
                 value = value[int(key)] if isinstance(value, list) else value[key]
         except (FileNotFoundError, KeyError, IndexError, ValueError) as err:
             msg = self.inliner.reporter.error(

@@ -144,7 +144,7 @@ def test_the_figures_come_from_the_current_recipes(name):
             f"docs/figures/{name}/{run} was made by another config; "
             "regenerate: python docs/regenerate_figures.py"
         )
-        for figure in RECIPES[name].figures:
+        for figure in RECIPES[name].figures_of(run):
             assert (DOCS / "figures" / name / run / f"{figure}.png").is_file(), figure
 
 

@@ -146,8 +146,9 @@ def test_every_recipe_is_a_valid_config_whose_figures_apply(name):
             assert config.dataset == dataset and config.epochs == epochs
             model = build_model(config, (1, 28, 28), 10)
             history = [{"active_units": 0}] if recipe.track_latent else [{}]
-            for figure in recipe.figures:
+            for figure in recipe.figures_of(run):
                 assert why_not(figure, model, history) is None, (name, run, figure)
+    assert set(recipe.extra_figures) <= set(recipe.runs)
     if recipe.compare:
         latents = {c.latent_dim for c in configs(recipe, next(iter(recipe.epochs))).values()}
         assert len(latents) == 1  # a comparison holds the latent size fixed

@@ -189,14 +189,11 @@ def make_figures(
     probabilities: tuple[float, float] = (0.05, 0.95),
     options: Options = DEFAULTS,
     checkpoint: str = "best",
-    strict: bool = True,
 ) -> dict:
     """Draw the figures of ``run`` (all that apply, or ``only`` these) into ``out``
     (default RUN/figures); returns the report also written there as figures.json.
     The traversals decode norm.ppf of 7 probabilities evenly spaced over
-    ``probabilities``. A figure of ``only`` that does not apply to the model is an error,
-    unless ``strict`` is False (a recipe's list for runs of several shapes): then it is
-    skipped, with the reason in the report."""
+    ``probabilities``."""
     values = latent.quantiles(TRAVERSAL_VALUES, *probabilities)  # checked before any work
     unknown = sorted(set(only or ()) - set(FIGURES))
     if unknown:
@@ -206,7 +203,7 @@ def make_figures(
     model, config, history = loaded.model.eval(), loaded.config, loaded.history
     wanted = [name for name in FIGURES if only is None or name in only]
     skipped = {name: why for name in wanted if (why := why_not(name, model, history))}
-    if only is not None and skipped and strict:
+    if only is not None and skipped:
         name, why = next(iter(skipped.items()))
         raise VaeError(f"cannot draw {name} for {run}: {why}")
     out = Path(out) if out is not None else RunFolder(run).figures
