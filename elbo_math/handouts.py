@@ -78,9 +78,9 @@ HANDOUTS = (
     Handout(
         key="ffn-vae-lab",
         name="the feed-forward VAE lab",
-        source="'Vanilla Gaussian VAEs', a lab of a machine-learning course (its lecture 11) "
-        "whose work is submitted through the BRUTE system; it recommends Doersch's "
-        "'Tutorial on Variational Autoencoders' (arXiv:1606.05908)",
+        source="an undated lab on vanilla Gaussian VAEs from a machine-learning course whose "
+        "work is submitted through the BRUTE system (it refers to the course's lecture 11); "
+        "it recommends Doersch's 'Tutorial on Variational Autoencoders' (arXiv:1606.05908)",
         summary="Whether a VAE generates better with deeper networks: a baseline with no "
         "hidden layers against a deeper feed-forward VAE with the same latent size, on "
         "MNIST, with a Gaussian decoder of fixed σ.",
