@@ -90,7 +90,9 @@ def log_density_ratio(
     z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor, chunk: int = 100
 ) -> torch.Tensor:
     """log q̄(z) − log p(z) for each row of z (M, latent), with q̄ the mixture of the N
-    posteriors N(μ_n, diag σ_n²) and p = N(0, I): (M,), on the CPU in mu's dtype."""
+    posteriors N(μ_n, diag σ_n²) and p = N(0, I): (M,), on the CPU in mu's dtype. Its mean
+    under z ~ q̄ is KL(q̄ ‖ p) of the surgery (8.6), check ``surgery.average_kl``; each
+    log-density is (4.1)."""
     z, mu, log_var = (t.to("cpu", mu.dtype) for t in (z, mu, log_var))
     terms = []
     for part in z.split(chunk):

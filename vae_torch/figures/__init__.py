@@ -132,8 +132,14 @@ class Context:
         self.report["top_variance_dims"] = dims
         self.report["variance_of_dims"] = [variance[d].item() for d in dims]
         self.report["kl_of_dims"] = [kl[d] for d in dims]
-        self.report["top_kl_dims"] = sorted(range(len(kl)), key=lambda d: -kl[d])[: len(dims)]
+        self.report["top_kl_dims"] = self.by_kl[: len(dims)]
         return dims
+
+    @cached_property
+    def by_kl(self) -> list[int]:
+        """The latent dimensions by their test-set KL (4.7), highest first."""
+        kl = self.diagnostics["kl_per_dim"]
+        return sorted(range(len(kl)), key=lambda d: -kl[d])
 
 
 @dataclass(frozen=True)

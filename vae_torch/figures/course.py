@@ -420,8 +420,7 @@ def holes_2d(ctx: Context) -> Figure:
     """The prior against the aggregate posterior q̄ of the test images in the plane of the
     two dimensions of highest KL: log₁₀ q̄(z)/p(z), the prior's 1, 2, 3σ circles, and the
     holes, where the prior's density is more than 10 times q̄'s."""
-    kl = ctx.diagnostics["kl_per_dim"]
-    dims = sorted(range(len(kl)), key=lambda d: -kl[d])[:2]
+    dims = ctx.by_kl[:2]
     cpu, _ = ctx.generators("holes-2d")
     pick = torch.randperm(len(ctx.x), generator=cpu)[:HOLE_IMAGES].to(ctx.x.device)
     mu, log_var = (t[:, dims] for t in posteriors(ctx.model, ctx.x[pick], ctx.labels_of(pick)))

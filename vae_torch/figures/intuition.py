@@ -34,8 +34,9 @@ def chapter2_instance() -> tuple[LinearGaussian, np.ndarray]:
 
 
 def three_q(model: LinearGaussian, x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The exact posterior, the best diagonal q (the posterior's mean, variances 1/A_ii)
-    and the poor guess, each as (mean, covariance)."""
+    """The exact posterior (1.1), the best diagonal q (the posterior's mean, variances
+    1/A_ii with A the precision of (2.8), as chapter 2 derives and its doctest checks) and
+    the poor guess, each as (mean, covariance)."""
     mean, cov = model.posterior(x)
     best = np.diag(1 / np.diag(model.precision()))
     mu, log_var = POOR_Q
@@ -85,10 +86,11 @@ def elbo_gap() -> Figure:
     log_px = float(model.log_evidence(x))
     fig = new_figure((6.4, 4.2))
     ax = fig.subplots()
-    names = list(three_q(model, x))
-    for i, (name, (mean, cov)) in enumerate(three_q(model, x).items()):
-        elbo = float(model.elbo_full_cov(x, mean, cov))
-        gap = float(model.kl_to_posterior_full_cov(x, mean, cov))
+    terms = {
+        name: (float(model.elbo_full_cov(x, m, c)), float(model.kl_to_posterior_full_cov(x, m, c)))
+        for name, (m, c) in three_q(model, x).items()
+    }
+    for i, (name, (elbo, gap)) in enumerate(terms.items()):
         ax.bar(i, gap, bottom=elbo, color=COLOURS[name], alpha=0.35, width=0.6)
         ax.plot([i - 0.3, i + 0.3], [elbo, elbo], color=COLOURS[name], lw=2)
         ax.annotate(
@@ -101,10 +103,9 @@ def elbo_gap() -> Figure:
         )
     ax.axhline(log_px, color="black", lw=1, ls="--")
     ax.annotate(f"log p(x) = {log_px:.2f}", (2.45, log_px), va="bottom", ha="right", fontsize=8)
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(terms)), list(terms))
     ax.set_ylabel("nats")
-    bottom = min(float(model.elbo_full_cov(x, m, c)) for m, c in three_q(model, x).values())
-    ax.set_ylim(bottom - 4, log_px + 2)
+    ax.set_ylim(min(elbo for elbo, _ in terms.values()) - 4, log_px + 2)
     ax.set_title(
         "log p(x) = ELBO + KL(q || p(z|x)) (2.1): the bar is the gap, the line the ELBO",
         fontsize=9,
