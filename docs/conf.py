@@ -15,7 +15,7 @@ author = "the vae-from-scratch authors"
 copyright = "2026, " + author
 
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown, and the notebooks of docs/notebooks, executed at build time
     "sphinxcontrib.katex",
     "katex_start",  # its server's start, without a race (docs/_ext/katex_start.py)
     "sphinx.ext.autodoc",
@@ -26,9 +26,22 @@ extensions = [
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "plain"
 bibtex_reference_style = "author_year"
-source_suffix = {".md": "markdown"}
+source_suffix = {".md": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "node_modules"]
+exclude_patterns = ["_build", "README.md", "node_modules", "**/.ipynb_checkpoints", "**/*.ipynb"]
+
+# The notebooks (MyST Markdown paired with .ipynb by jupytext; outputs never committed)
+# run top to bottom when the site is built; an error in a cell fails the build. The test
+# suite builds with VAE_NOTEBOOK_QUICK=1 (vae_torch.notebooks.size: small settings), a
+# cache of its own so that a quick run's outputs never stand in for a full one's.
+nb_execution_mode = "cache"
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 1800  # seconds per cell, at full size on a CPU
+nb_execution_cache_path = str(
+    HERE / "_build" / (".jupyter_cache-quick" if os.environ.get("VAE_NOTEBOOK_QUICK") else ".jupyter_cache")
+)
+nb_merge_streams = True
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3

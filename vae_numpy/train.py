@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.checkpoint import save_model
 from vae_numpy.data import load_dataset, split

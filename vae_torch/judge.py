@@ -40,11 +40,15 @@ from vae_numpy.data.sources import cache_root
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.notebooks import size
 
 VERSION = 1  # of the architecture and training recipe; part of the cache key
 CONFIDENT = 0.9  # a prediction with probability >= 0.9 counts as recognised
 FEATURES = 128
-STEPS = 2000  # optimisation steps, whatever the dataset's size (about a minute on 2 cores)
+# optimisation steps, whatever the dataset's size (about a minute on 2 cores); 100 when the
+# notebooks run at their test-suite size. Part of the cache file's name, so that a quick
+# judge never stands in for a full one.
+STEPS = size(full=2000, small=100)
 BATCH = 128
 SEED = 0
 MAX_SHIFT = 2  # pixels of random translation, the augmentation
@@ -133,7 +137,7 @@ def judge_folder() -> Path:
 
 
 def judge_path(raw: RawDataset, digest: str) -> Path:
-    return judge_folder() / f"{raw.name}-v{VERSION}-{digest[:16]}.pt"
+    return judge_folder() / f"{raw.name}-v{VERSION}-s{STEPS}-{digest[:16]}.pt"
 
 
 def grey(images: np.ndarray) -> torch.Tensor:

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.records import EVAL_NOISE_SEED, Bound

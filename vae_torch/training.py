@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError

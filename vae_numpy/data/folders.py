@@ -12,7 +12,7 @@ that need no download, the package's offline stand-in for a folder of photograph
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.data.dataset import RawDataset
 from vae_numpy.run.errors import DataError

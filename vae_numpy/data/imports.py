@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.data.dataset import DATASETS, Dataset, FileCheck, RawDataset, check_splits
 from vae_numpy.data.sources import cache_root

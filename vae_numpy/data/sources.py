@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.data.dataset import Dataset
 from vae_numpy.run.errors import DataError
