@@ -33,8 +33,8 @@ CHECKS: tuple[Check, ...] = (
     *gradcheck.CHECKS,  # chapter 6
     *iwae.CHECKS,  # chapter 8
     *surgery.CHECKS,  # chapter 8
-    *objectives.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
+    *objectives.CHECKS,  # chapter 12
 )
 
 _BY_ID = {check.id: check for check in CHECKS}

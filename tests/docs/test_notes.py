@@ -52,11 +52,15 @@ def test_the_handouts_are_named_never_numbered_or_pointed_to():
     assert offending == []
 
 
-def test_there_are_eleven_chapters_in_the_table_of_contents():
+def test_the_chapters_are_numbered_without_gaps_and_listed_in_order():
     index = (DOCS / "index.md").read_text()
-    assert len(CHAPTERS) == 11
-    for chapter in CHAPTERS:
-        assert f"\n{chapter.stem}\n" in index, chapter.name
+    numbers = [int(chapter.name[:2]) for chapter in CHAPTERS]
+    assert numbers == list(range(1, len(CHAPTERS) + 1))
+    for n, chapter in zip(numbers, CHAPTERS, strict=True):
+        assert chapter.read_text().startswith(f"# {n}. "), chapter.name
+    places = [index.find(f"\n{chapter.stem}\n") for chapter in CHAPTERS]
+    assert -1 not in places, "a chapter missing from the table of contents"
+    assert places == sorted(places), "the table of contents is out of order"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
@@ -95,7 +99,7 @@ def test_code_is_python_that_runs_or_a_named_shell_command(chapter):
 def test_every_exercise_has_its_answer_collapsed_under_it(chapter):
     exercises = chapter.read_text().split("\n## Exercises\n", 1)[1]
     items = re.split(r"\n(?=\d+\. )", exercises)[1:]
-    assert len(items) >= 4
+    assert len(items) >= 2  # every chapter asks something; also guards the split
     unanswered = [i.splitlines()[0] for i in items if ":::{dropdown} Answer" not in i]
     assert unanswered == []
 

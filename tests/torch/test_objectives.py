@@ -1,4 +1,4 @@
-"""KL warm-up (8.7), free bits (8.8) and the cosine step size: the objective each trains
+"""KL warm-up (12.1), free bits (12.2) and the cosine step size: the objective each trains
 on, the true ELBO each reports, and a resumed run that repeats them exactly."""
 
 from itertools import pairwise
@@ -34,7 +34,7 @@ def test_free_bits_floor_each_dimensions_batch_average_kl_eq_8_8():
         want = -rec.mean() + torch.clamp(average, min=floor).sum()
         torch.testing.assert_close(loss, want)
         torch.testing.assert_close(kl_mean, kl_dims.sum(dim=1).mean())  # the true KL
-        assert loss >= -(rec_mean - kl_mean) - 1e-6  # an upper bound on −ELBO (8.8)
+        assert loss >= -(rec_mean - kl_mean) - 1e-6  # an upper bound on −ELBO (12.2)
     assert model.loss(x, eps, free_bits=50.0)[0].item() == pytest.approx(50 * 3 - rec.mean().item())
 
 

@@ -119,8 +119,8 @@ class VAE(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(the objective, mean log p(x|z), mean KL) of the batch. The objective is
         −log p(x|z) + β KL, averaged over the batch (β = ``kl_weight``: 1 is the negative
-        ELBO, (8.7) during a warm-up); with ``free_bits`` λ > 0 the KL term is
-        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (8.8)."""
+        ELBO, (12.1) during a warm-up); with ``free_bits`` λ > 0 the KL term is
+        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (12.2)."""
         rec, kl_dims = self.terms_per_dim(x, eps, c, mc_kl)
         kl = kl_dims.sum(dim=-1)
         floored = free_bits > 0
