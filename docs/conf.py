@@ -38,9 +38,8 @@ nb_execution_mode = "cache"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 1800  # seconds per cell, at full size on a CPU
-nb_execution_cache_path = str(
-    HERE / "_build" / (".jupyter_cache-quick" if os.environ.get("VAE_NOTEBOOK_QUICK") else ".jupyter_cache")
-)
+QUICK = os.environ.get("VAE_NOTEBOOK_QUICK", "") not in ("", "0")
+nb_execution_cache_path = str(HERE / "_build" / f".jupyter_cache{'-quick' if QUICK else ''}")
 nb_merge_streams = True
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]

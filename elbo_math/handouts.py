@@ -143,8 +143,7 @@ HANDOUTS = (
         answered_in=(
             "chapter 2: the three forms of the ELBO; chapter 3: BCE and MSE as "
             "likelihoods; chapter 4: the closed-form KL",
-            "chapter 10: the four short answers; chapters 13-15: the mathematics of the last "
-            "three",
+            "chapter 10: the four short answers; chapters 13-15: the mathematics of the last three",
             "chapter 9: `vae experiment conditional`; chapter 11: (11.5) and (11.7)",
         ),
     ),
