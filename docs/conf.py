@@ -54,6 +54,14 @@ if not (KATEX_STATIC / "katex.min.css").is_file():
     raise RuntimeError(f"KaTeX's stylesheet is not in {KATEX_STATIC}: build with bash .ci/docs")
 katex_css_path = "katex.min.css"
 
+# onnxruntime-web, which runs the latent-space explorer's decoder in the browser: its
+# WebAssembly build, from npm (.ci/onnxruntime-web), served from the site as _static/ort.
+ORT_STATIC = Path(
+    os.environ.get("ORT_WEB_STATIC", ROOT / ".venv" / "onnxruntime-web" / "static")
+)
+if not (ORT_STATIC / "ort" / "ort.wasm.min.mjs").is_file():
+    raise RuntimeError(f"onnxruntime-web is not in {ORT_STATIC}: build with bash .ci/docs")
+
 # The API reference (api.md) is generated from the package's docstrings and type hints.
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
@@ -61,7 +69,10 @@ autodoc_default_options = {"exclude-members": "__init__, __new__"}
 
 html_theme = "sphinx_book_theme"
 html_title = "VAEs from first principles"
-html_static_path = ["_static", str(KATEX_STATIC)]
+html_static_path = ["_static", str(KATEX_STATIC), str(ORT_STATIC)]
+# The explorer's model (decoder.onnx, export.json, examples.json of a run, written by
+# docs/regenerate_figures.py with vae export) is served from the site's root: models/.
+html_extra_path = ["web"]
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,

@@ -6,13 +6,16 @@ runs every recipe of ``vae experiment`` (see ``vae experiment --list``) into RUN
 reusing runs that are already trained, then copies each run's PNG figures and the
 experiment's metrics.json (configs, test ELBO, IWAE, the numbers behind the figures)
 into docs/figures/NAME/, and draws the diagrams of vae_torch.figures.intuition into
-docs/figures/intuition/. The notes cite those files: every figure is the package's
-own output, and every measured number they quote is read from metrics.json at build
-time by the ``{metric}`` role. A test holds metrics.json to the current recipes, so a
-changed recipe fails until the figures are regenerated.
+docs/figures/intuition/. The explorer's model is the conditional experiment's run,
+exported by ``vae export`` into docs/web/models/conditional/ (decoder.onnx, export.json,
+examples.json; the site serves them from models/). The notes cite those files: every
+figure is the package's own output, and every measured number they quote is read from
+metrics.json at build time by the ``{metric}`` role. A test holds metrics.json to the
+current recipes, so a changed recipe fails until the figures are regenerated.
 """
 
 import argparse
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,9 +23,11 @@ from pathlib import Path
 from vae_numpy.run.io import write_json
 from vae_numpy.run.options import Options
 from vae_torch.experiments import RECIPES, run_experiment
+from vae_torch.export import export_onnx
 from vae_torch.figures.intuition import draw_all
 
 DOCS = Path(__file__).resolve().parent
+EXPLORER = {"conditional": "conv-cvae"}  # experiment -> the run the explorer page shows
 
 
 def main() -> None:
@@ -58,6 +63,23 @@ def main() -> None:
             shutil.copyfile(png, target / "comparison.png")
         write_json(target / "metrics.json", {k: v for k, v in record.items() if k != "path"})
         print(f"{name}: {target}")
+        if name in EXPLORER:
+            export_for_explorer(name, Path(record["runs"][EXPLORER[name]]["folder"]))
+
+
+def export_for_explorer(name: str, run: Path) -> None:
+    """The run's decoder and description, as ``vae export`` writes them, for the site."""
+    target = DOCS / "web" / "models" / name
+    with tempfile.TemporaryDirectory() as tmp:
+        export_onnx(run, Path(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for file in ("decoder.onnx", "export.json", "examples.json"):
+            shutil.copyfile(Path(tmp) / file, target / file)
+    record = json.loads((target / "export.json").read_text())
+    record["run"] = f"{name}/{run.name}"  # the recipe's run, not this machine's folder
+    write_json(target / "export.json", record)
+    print(f"explorer: {target}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ encoder, draws from the prior for the decoder. The largest difference of each ou
 |onnx − torch| / max(1, |torch|) (absolute for values up to 1, relative above: float32
 sums in another order differ relatively), is printed and written to ``export.json``
 beside the files with the largest absolute one; above TOLERANCE the export is refused.
-This is what the in-browser explorer loads.
+
+``export.json`` also describes the model for programs that load the files: its latent
+size, image shape and class names, and the average KL of each latent dimension over the
+test split (the most informative dimensions first in ``dims_by_kl``); ``examples.json``
+holds EXAMPLES test images (in the pixel view, as 0..255 for display), their labels and
+their posteriors from the encoder. The latent-space explorer of the notes loads
+``decoder.onnx`` with these two files.
 """
 
 import json
@@ -34,6 +40,7 @@ from vae_torch.models import VAE
 
 TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
 CHECK_EXAMPLES = 64  # test images (and prior draws) of the check
+EXAMPLES = 20  # test images in examples.json: two of each class where there are ten
 OPSET = 18
 FORMATS = ("onnx",)
 
@@ -124,6 +131,7 @@ def export_onnx(
                 f"{path}: onnxruntime differs from torch by {worst:.2e} (> {TOLERANCE:.0e}); "
                 "the file was removed; please report it with the run's config"
             )
+    kl_per_dim, examples = describe_latents(model, test)
     record = {
         "run": str(run),
         "checkpoint": loaded.checkpoint,
@@ -135,6 +143,12 @@ def export_onnx(
         "tolerance": TOLERANCE,
         "pixels": loaded.config.pixels,
         "likelihood": loaded.config.likelihood,
+        "dataset": loaded.config.dataset,
+        "latent_dim": model.latent_dim,
+        "image_shape": list(model.image_shape),
+        "classes": list(test.classes) if model.n_classes else None,
+        "kl_per_dim": kl_per_dim,
+        "dims_by_kl": sorted(range(model.latent_dim), key=lambda d: -kl_per_dim[d]),
         "graphs": {
             r.name: {
                 "file": r.path.name,
@@ -147,9 +161,46 @@ def export_onnx(
         },
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    with atomic_path(out / "examples.json") as tmp:
+        tmp.write_text(json.dumps(examples) + "\n")
     with atomic_path(out / "export.json") as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")
     return results
+
+
+def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
+    """The average KL (4.7) of each latent dimension over the test split, and EXAMPLES
+    test images (spread over the classes where there are labels) with their posteriors."""
+    from vae_torch.distributions import kl_std_normal_dims
+
+    total = torch.zeros(model.latent_dim, dtype=torch.float64)
+    with torch.no_grad():
+        for rows in torch.arange(len(test)).split(1000):
+            x, c = test.fixed[rows], test.labels[rows] if model.n_classes else None
+            mu, log_var = model.encode(x.reshape(len(rows), *model.x_shape), c)
+            total += kl_std_normal_dims(mu, log_var).sum(0).double()
+    labels = test.labels.numpy()
+    if (labels >= 0).all():  # the first image of each class, then the second, ...
+        rank = np.zeros(len(labels), dtype=np.int64)
+        for c in np.unique(labels):
+            where = np.flatnonzero(labels == c)
+            rank[where] = np.arange(len(where))
+        pick = np.lexsort((labels, rank))[:EXAMPLES]
+    else:
+        pick = np.arange(min(EXAMPLES, len(labels)))
+    rows = torch.from_numpy(pick)
+    x = test.fixed[rows].reshape(len(rows), *model.x_shape)
+    c = test.labels[rows] if model.n_classes else None
+    with torch.no_grad():
+        mu, log_var = model.encode(x, c)
+    examples = {
+        "test_indices": pick.tolist(),
+        "labels": labels[pick].tolist(),
+        "images": (x.clamp(0, 1) * 255).round().to(torch.uint8).flatten(1).tolist(),
+        "mu": mu.tolist(),
+        "log_var": log_var.tolist(),
+    }
+    return (total / len(test)).tolist(), examples
 
 
 def write_graph(graph: nn.Module, inputs: tuple, input_spec: dict, output_spec: dict, path: Path):

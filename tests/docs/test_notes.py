@@ -194,3 +194,15 @@ def test_an_equation_whose_check_fails_stops_the_build(tmp_path):
     done = build(tmp_path, "# T\n\n```{equation} kl.std_normal\n```\n", conf)
     assert done.returncode != 0
     assert "elbo_math check kl.std_normal does not pass: residual 1/2" in done.stderr
+
+
+def test_the_explorers_model_is_the_conditional_experiments_run():
+    """The explorer page quotes the conditional run's numbers from metrics.json: the
+    decoder it serves must be that run's (regenerate_figures.py exports both)."""
+    exported = json.loads((DOCS / "web" / "models" / "conditional" / "export.json").read_text())
+    metrics = json.loads((DOCS / "figures" / "conditional" / "metrics.json").read_text())
+    run = metrics["runs"]["conv-cvae"]
+    assert exported["run"] == "conditional/conv-cvae"
+    assert exported["checkpoint"] == run["checkpoint"]
+    assert exported["latent_dim"] == run["config"]["latent_dim"]
+    assert max(max(g["max_difference"].values()) for g in exported["graphs"].values()) <= 1e-5

@@ -6,7 +6,9 @@ request goes anywhere but 127.0.0.1."""
 import contextlib
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,39 +32,57 @@ FLAGS = [  # no background traffic: this machine's network is closed
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    # JavaScript modules and WebAssembly need their types (the explorer's onnxruntime-web)
+    extensions_map = http.server.SimpleHTTPRequestHandler.extensions_map | {
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+    }
+
     def log_message(self, *args):
         """Log nothing: the default prints every request to stderr, burying pytest's report."""
 
 
-def build_alone(command: list, log: Path) -> tuple[int, str]:
+def build_alone(command: list, log: Path, env: dict | None = None) -> tuple[int, str]:
     """Run the build in its own process group, its output to a file, and kill the group
     when it ends. sphinxcontrib-katex's node server gets 0.1 s to stop when Sphinx exits;
     on a loaded machine it outlives Sphinx, and with the output in pipes the wait for
     their end-of-file would last as long as it does (a hang seen under load)."""
     with open(log, "w") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
         try:
-            returncode = process.wait(timeout=600)
+            returncode = process.wait(timeout=1200)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
     return returncode, log.read_text()
 
 
+class Site(str):
+    """The served site's address, which also knows the folder it serves (``.folder``)."""
+
+    folder: Path
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Build the notes (warnings are errors) and serve them on 127.0.0.1."""
+    """Build the notes (warnings are errors) and serve them on 127.0.0.1. Every notebook
+    runs top to bottom in the build, at its small size (VAE_NOTEBOOK_QUICK): an error in a
+    cell fails the build, and with it this fixture."""
     out = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", DOCS, out]
-    returncode, log = build_alone(command, out.parent / "sphinx.log")
-    assert returncode == 0, f"the docs build failed:\n{log[-4000:]}"
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
+               "-D", "nb_execution_mode=force", DOCS, out]  # fmt: skip
+    env = os.environ | {"VAE_NOTEBOOK_QUICK": "1"}
+    returncode, log = build_alone(command, out.parent / "sphinx.log", env)
+    assert returncode == 0, f"the docs build failed:\n{log[-6000:]}"
     handler = functools.partial(Quiet, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    address = Site(f"http://127.0.0.1:{server.server_address[1]}")
+    address.folder = out
+    yield address
     server.shutdown()
 
 
@@ -185,3 +205,134 @@ def test_an_answer_opens_on_a_click_and_the_bibliography_resolves(page, site):
     assert page.locator(".citation, dl.citation > dt, div.citation").count() >= 30
     page.goto(f"{site}/08-evaluation.html")
     assert page.locator("a[href*='references.html#']").count() >= 5
+
+
+NOTEBOOKS = sorted(p.stem for p in (DOCS / "notebooks").glob("*.md") if p.stem != "index")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_a_notebook_is_rendered_with_its_outputs_and_linked_from_its_chapters(page, site, notebook):
+    page.goto(f"{site}/notebooks/{notebook}.html")
+    page.wait_for_load_state("load")
+    cells = page.locator("div.cell")
+    assert cells.count() >= 5
+    assert page.locator("div.cell_output").count() >= 3, "the notebook shows no outputs"
+    assert page.locator("div.cell_output img").count() >= 1, "the notebook shows no figure"
+    assert page.locator(".output.traceback, .output.error").count() == 0
+    # linked from the notebooks' page, which the landing page links, and from each chapter
+    # the notebooks' page names for it
+    index = (DOCS / "notebooks" / "index.md").read_text()
+    row = next(line for line in index.splitlines() if f"]({notebook}.md)" in line)
+    chapters = [int(n) for n in re.findall(r"\d+", row.rsplit("|", 2)[1])]
+    assert chapters, row
+    for number in chapters:
+        stem = next(p.stem for p in DOCS.glob(f"{number:02d}-*.md"))
+        page.goto(f"{site}/{stem}.html")
+        assert page.locator(f"a[href$='notebooks/{notebook}.html']").count() >= 1, stem
+    page.goto(f"{site}/index.html")
+    page.locator("a[href$='notebooks/index.html']").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator(f"a[href$='{notebook}.html']").count() >= 1
+
+
+def canvas_png(page, selector: str) -> str:
+    return page.evaluate(f"document.querySelector('{selector}').toDataURL()")
+
+
+def explorer_ready(page) -> None:
+    page.wait_for_function(
+        "window.vaeExplorer && (window.vaeExplorer.error"
+        " || document.getElementById('vae-explorer').dataset.decoded)",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.slow
+def test_the_explorer_decodes_in_the_browser_and_a_slider_changes_the_image(page, site):
+    page.goto(f"{site}/explorer.html")
+    explorer_ready(page)
+    assert page.evaluate("window.vaeExplorer.error") is None
+    meta = json.loads((DOCS / "web" / "models" / "conditional" / "export.json").read_text())
+    sliders = page.locator("#vae-explorer input[type=range]")
+    assert sliders.count() == meta["latent_dim"]
+    assert page.locator("#explorer-class option").count() == len(meta["classes"])
+    before = canvas_png(page, "#explorer-image")
+    decoded = int(page.locator("#vae-explorer").get_attribute("data-decoded"))
+    sliders.first.fill("2.5")
+    page.wait_for_function(
+        f"Number(document.getElementById('vae-explorer').dataset.decoded) > {decoded}"
+    )
+    assert canvas_png(page, "#explorer-image") != before
+    # a test image as the start: its posterior mean becomes z, its label the class
+    page.locator(".explorer-example").nth(3).click()
+    page.wait_for_function(
+        "document.querySelector('#vae-explorer input[type=range]').value !== '2.5'"
+    )
+    examples = json.loads((DOCS / "web" / "models" / "conditional" / "examples.json").read_text())
+    assert float(sliders.first.input_value()) == pytest.approx(examples["mu"][3][0], abs=0.01)
+    assert page.locator("#explorer-class").input_value() == str(examples["labels"][3])
+
+
+@pytest.fixture(scope="module")
+def tiny_export(site, tmp_path_factory):
+    """A conditional model of three latent dimensions, trained for one epoch and exported
+    with the CLI into the served site, as a user would export their own run."""
+    from vae_torch.cli import main
+
+    run = tmp_path_factory.mktemp("tiny") / "run"
+    train = ["train", "--model", "cvae", "--dataset", "mnist-5k", "--latent-dim", "3",
+             "--hidden", "32", "--epochs", "1", "--limit", "256", "--device", "cpu",
+             "--out", str(run)]  # fmt: skip
+    assert main(train) == 0
+    assert (
+        main(
+            ["export", str(run), "--format", "onnx", "--out", str(site.folder / "models" / "tiny")]
+        )
+        == 0
+    )
+    return run
+
+
+@pytest.mark.slow
+def test_the_explorer_equals_the_packages_torch_decoder(page, site, tiny_export):
+    import torch
+
+    from vae_torch import load_run
+
+    page.goto(f"{site}/explorer.html?model=models/tiny/")
+    explorer_ready(page)
+    assert page.evaluate("window.vaeExplorer.error") is None
+    assert page.locator("#vae-explorer input[type=range]").count() == 3  # any latent size
+    model = load_run(tiny_export, "cpu").model.float().eval()
+    codes = torch.randn(5, 3, generator=torch.Generator().manual_seed(0)) * 1.5
+    for i, z in enumerate(codes):
+        label = i % 10
+        browser = page.evaluate(
+            "async ([z, c]) => Array.from(await window.vaeExplorer.decode(z, c))",
+            [z.tolist(), label],
+        )
+        with torch.no_grad():
+            expected = model.decode(z[None], torch.tensor([label])).flatten()
+        assert torch.allclose(torch.tensor(browser), expected, atol=1e-4, rtol=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["missing", "corrupt decoder", "corrupt description"])
+def test_the_explorer_says_what_is_wrong_with_a_bad_model_folder(page, site, tiny_export, damage):
+    folder = site.folder / "models" / damage.replace(" ", "-")
+    if damage != "missing":
+        shutil.copytree(site.folder / "models" / "tiny", folder, dirs_exist_ok=True)
+        if damage == "corrupt decoder":
+            (folder / "decoder.onnx").write_bytes(b"not an ONNX file")
+        else:
+            (folder / "export.json").write_text("{ truncated")
+    page.goto(f"{site}/explorer.html?model=models/{folder.name}/")
+    explorer_ready(page)
+    message = page.locator(".explorer-status.explorer-error").inner_text()
+    assert message == page.evaluate("window.vaeExplorer.error")
+    expected = {"missing": "HTTP 404", "corrupt decoder": "could not be loaded",
+                "corrupt description": "not valid JSON"}[damage]  # fmt: skip
+    assert expected in message and "export" in message
+    assert page.locator("#explorer-image").count() == 0  # a message, not a blank canvas
+    page.failed.clear()  # the 404 of the missing folder is the point of this test

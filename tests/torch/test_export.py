@@ -57,6 +57,36 @@ def test_the_onnx_graphs_take_any_batch_and_equal_the_models_methods(run, capsys
     np.testing.assert_allclose(log_var, want_log_var, atol=1e-5)
 
 
+def test_the_export_describes_the_latent_space_and_carries_encoded_examples(run):
+    """export.json's KL per dimension is (4.7) averaged over the test split, the order of
+    dims_by_kl follows it, and examples.json's posteriors are the encoder's, for test
+    images spread over the classes."""
+    from vae_torch.data import run_split
+    from vae_torch.distributions import kl_std_normal_dims
+
+    assert main(["export", str(run)]) == 0
+    record = json.loads((run / "onnx" / "export.json").read_text())
+    examples = json.loads((run / "onnx" / "examples.json").read_text())
+    loaded = load_run(run, "cpu")
+    model = loaded.model.eval()
+    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32)
+    c = test.labels if model.n_classes else None
+    with torch.no_grad():
+        mu, log_var = model.encode(test.fixed.view(len(test), *model.x_shape), c)
+    kl = kl_std_normal_dims(mu, log_var).mean(0)
+    np.testing.assert_allclose(record["kl_per_dim"], kl, rtol=1e-4)
+    assert record["dims_by_kl"] == kl.argsort(descending=True).tolist()
+    assert record["latent_dim"] == 3 and record["image_shape"] == [1, 28, 28]
+    assert record["classes"] == ([str(d) for d in range(10)] if model.n_classes else None)
+    picked = examples["test_indices"]
+    assert examples["labels"] == test.labels[picked].tolist()
+    assert sorted(examples["labels"]) == sorted(list(range(10)) * 2)  # two of each digit
+    np.testing.assert_allclose(examples["mu"], mu[picked], atol=1e-5)
+    np.testing.assert_allclose(examples["log_var"], log_var[picked], atol=1e-5)
+    shown = np.array(examples["images"]) / 255
+    np.testing.assert_allclose(shown, test.fixed[picked].view(len(picked), -1), atol=0.5 / 255)
+
+
 def test_a_missing_run_is_one_line(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
