@@ -56,9 +56,7 @@ katex_css_path = "katex.min.css"
 
 # onnxruntime-web, which runs the latent-space explorer's decoder in the browser: its
 # WebAssembly build, from npm (.ci/onnxruntime-web), served from the site as _static/ort.
-ORT_STATIC = Path(
-    os.environ.get("ORT_WEB_STATIC", ROOT / ".venv" / "onnxruntime-web" / "static")
-)
+ORT_STATIC = Path(os.environ.get("ORT_WEB_STATIC", ROOT / ".venv" / "onnxruntime-web" / "static"))
 if not (ORT_STATIC / "ort" / "ort.wasm.min.mjs").is_file():
     raise RuntimeError(f"onnxruntime-web is not in {ORT_STATIC}: build with bash .ci/docs")
 
