@@ -123,8 +123,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from vae_torch.evaluation import evaluate, evaluation_table
 
     result = evaluate(
-        args.run_dir, args.k, args.split, args.checkpoint, args.samples, options_of(args)
-    )
+        args.run_dir, args.k, args.split, args.checkpoint, args.samples, options_of(args),
+        args.limit,
+    )  # fmt: skip
     print(evaluation_table(result))
     print(f"written: {result['path']}")
     return 0
@@ -415,6 +416,13 @@ def add_evaluate(sub) -> None:
     p.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--k", type=int, default=100, help="importance samples per image (default 100)")
     p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="a seeded random N images of the split instead of all (a quick look; the "
+        "numbers are of those N, and the JSON is named apart)",
+    )
     p.add_argument(
         "--samples",
         type=int,

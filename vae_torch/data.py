@@ -7,6 +7,8 @@ and dequantization are drawn on the device from a ``torch.Generator``. A batch i
 ``x[idx]`` for a tensor of indices: no DataLoader, no per-item Python.
 """
 
+import copy
+
 import torch
 
 from vae_numpy.data import load_dataset, split
@@ -45,6 +47,14 @@ class DeviceSplit:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def subset(self, n: int, seed: int) -> "DeviceSplit":
+        """A seeded random ``n`` of the images (in their original order), the same view."""
+        generator = torch.Generator().manual_seed(seed)
+        rows = torch.randperm(len(self), generator=generator)[:n].sort().values.to(self.device)
+        part = copy.copy(self)
+        part.uint8, part.labels, part.fixed = self.uint8[rows], self.labels[rows], self.fixed[rows]
+        return part
 
     @property
     def device(self) -> torch.device:

@@ -26,9 +26,12 @@ def evaluate(
     checkpoint: str = "best",
     samples: int | None = None,
     options: Options = DEFAULTS,
+    limit: int | None = None,
 ) -> dict:
     """Evaluate a run's model on the ``split`` ("test" or "val") and write the result into
     the run folder as JSON (``evaluation-SPLIT-CHECKPOINT-kK.json``); returns it.
+    ``limit``: a seeded random subset of this many images of the split instead of all of
+    them (a quick look; written as ``...-kK-nLIMIT.json``, and its record says so).
 
     The record holds the ELBO with its parts and bits/dim, IWAE_k (``k`` importance
     samples per image) with its standard error, the latent diagnostics (active units,
@@ -37,11 +40,17 @@ def evaluate(
     best validation ELBO) or "last"."""
     if samples is not None and samples < 2:
         raise VaeError(f"--samples must be at least 2 samples to judge, got {samples}")
+    if limit is not None and limit < 2:
+        raise VaeError(f"--limit must be at least 2 images, got {limit}")
     dev = resolve_device(options.device or "auto")
     loaded = load_run(run, dev, checkpoint)
     model, config = loaded.model.eval(), loaded.config
     wanted = (split, "train") if samples else (split,)  # training images: the FID floor
     data, *train = run_splits(config, wanted, dev, model.dtype, options)
+    if limit is not None and limit < len(data):
+        data = data.subset(limit, config.seed)
+    else:
+        limit = None  # the whole split: named and cached as the whole split
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
 
@@ -50,6 +59,7 @@ def evaluate(
         | bounds(loaded, x, c, k, options.progress)
         | {
             "split": split,
+            "subset": f"a seeded random {limit:,} of the split" if limit else None,
             "device": device_name(dev),
             "latent": latent_diagnostics(model, x, c),
         }
@@ -58,7 +68,7 @@ def evaluate(
         result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
     if samples:
         result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
-    path = loaded.folder.evaluation(split, k, loaded.which)
+    path = loaded.folder.evaluation(split, k, loaded.which, limit)
     write_json(path, result)
     return result | {"path": str(path)}
 
@@ -129,7 +139,8 @@ def evaluation_table(r: dict) -> str:
     rows = [
         f"{r['run']}: {r['model']} ({r['parameters']:,} parameters, {r['backend']}), "
         f"{r['checkpoint']} checkpoint; {r['dataset']} {r['split']} set, {r['examples']:,} "
-        f"images, {r['pixels']} pixels, {r['likelihood']} likelihood",
+        f"images{' (' + r['subset'] + ')' if r.get('subset') else ''}, {r['pixels']} pixels, "
+        f"{r['likelihood']} likelihood",
         f"{'':32} {'nats/example':>13} {'bits/dim':>9}",
         f"{'ELBO = log p(x|z) - KL':32} {r['elbo']:13.2f} {bits(r['elbo_bits_per_dim'])}",
         f"{'  E_q[log p(x|z)]':32} {r['log_px_given_z']:13.2f}",

@@ -134,7 +134,12 @@ class Handouts(SphinxDirective):
             lines += [f"## {h.title}", "", f"*{h.source}.* (key `{h.key}`)", "", h.summary, ""]
             lines += ["It asks for:", ""] + [f"- {ask}" for ask in h.asks] + [""]
             lines += ["Where it is answered:", ""]
-            lines += [f"- {chapter_links(where)}" for where in h.answered_in] + [""]
+            lines += [f"- {chapter_links(where)}" for where in h.answered_in]
+            notebook = FIGURES.parent / "notebooks" / f"{h.key}.md"  # named by the key
+            if not notebook.is_file():
+                raise self.error(f"{h.title} has no notebook {notebook}")
+            lines += [f"- the notebook [{h.name}](notebooks/{h.key}.md): its questions in order"]
+            lines += [""]
         container = nodes.section()
         content = StringList(lines, source="elbo_math.handouts")
         nested_parse_with_titles(self.state, content, container)

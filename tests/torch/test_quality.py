@@ -242,6 +242,7 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     [
         (["--samples", "0"], "--samples must be at least 2"),
         (["--samples", "-5"], "--samples must be at least 2"),
+        (["--limit", "1"], "--limit must be at least 2 images"),
     ],
 )
 def test_bad_sample_counts_are_one_line_errors(tiny_run, capsys, args, message):
@@ -250,3 +251,28 @@ def test_bad_sample_counts_are_one_line_errors(tiny_run, capsys, args, message):
     assert main(["evaluate", str(tiny_run), "--device", "cpu", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_evaluation_of_a_subset_is_of_those_images_and_named_apart(tiny_run, capsys):
+    """--limit N: the ELBO of a seeded random N test images, each in the same fixed view
+    as in the whole split's evaluation, and a file of its own, never read as the whole's."""
+    import json
+
+    from vae_torch.checkpoint import load_run
+    from vae_torch.cli import main
+    from vae_torch.data import run_split
+    from vae_torch.metrics import dataset_elbo
+
+    assert main(["evaluate", str(tiny_run), "--k", "2", "--limit", "100", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "100 images (a seeded random 100 of the split)" in out
+    path = Path(out.split("written: ")[1].strip())
+    assert path.name == "evaluation-test-best-k2-n100.json"
+    record = json.loads(path.read_text())
+    loaded = load_run(tiny_run)
+    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32)
+    rows = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:100].sort()
+    x = test.fixed[rows.values].view(100, -1)
+    assert record["examples"] == 100
+    assert record["elbo"] == pytest.approx(dataset_elbo(loaded.model, x).elbo, rel=1e-9)
+    assert loaded.folder.cached_evaluation(2, len(loaded.history)) is None  # not the whole

@@ -54,8 +54,11 @@ class RunFolder:
     def __str__(self) -> str:
         return str(self.path)
 
-    def evaluation(self, split: str, k: int, which: str = "best") -> Path:
-        return self.path / f"evaluation-{split}-{which}-k{k}.json"
+    def evaluation(self, split: str, k: int, which: str = "best", limit: int | None = None) -> Path:
+        """Where an evaluation is written; one of a subset of the split is named apart,
+        so that it is never read back as the whole split's."""
+        subset = f"-n{limit}" if limit is not None else ""
+        return self.path / f"evaluation-{split}-{which}-k{k}{subset}.json"
 
     def model_file(self, backend: str, which: str) -> Path:
         """The parameters a backend keeps: of the ``which`` = "best" or "last" epoch."""
