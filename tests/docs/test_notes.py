@@ -206,3 +206,29 @@ def test_the_explorers_model_is_the_conditional_experiments_run():
     assert exported["checkpoint"] == run["checkpoint"]
     assert exported["latent_dim"] == run["config"]["latent_dim"]
     assert max(max(g["max_difference"].values()) for g in exported["graphs"].values()) <= 1e-5
+
+
+NOTEBOOKS = sorted(p for p in (DOCS / "notebooks").glob("*.md") if p.stem != "index")
+
+
+def first_cell(notebook: Path) -> str:
+    return notebook.read_text().split("```{code-cell} ipython3\n", 1)[1].split("\n```", 1)[0]
+
+
+def test_every_notebook_starts_with_the_one_install_cell():
+    assert len(NOTEBOOKS) == 6
+    cells = {first_cell(n) for n in NOTEBOOKS}
+    assert len(cells) == 1, "the notebooks' first cells differ"
+    assert "pip" in cells.pop()
+
+
+def test_the_install_cell_says_how_to_install_where_there_is_no_clone(tmp_path):
+    """Run in a kernel without the package (no site-packages) outside any clone, the
+    first cell stops with the instructions, not with an ImportError later."""
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", first_cell(NOTEBOOKS[0])],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "needs the package vae-from-scratch" in result.stderr
+    assert "pip install -e <the clone>" in result.stderr and "restart the kernel" in result.stderr
