@@ -25,6 +25,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def pytest_configure(config):
+    """VAE_TEST_DEVICE names a device this machine has, or the run stops at once."""
+    import torch
+    from device_under_test import DEVICE
+
+    if DEVICE not in ("cpu", "cuda"):
+        pytest.exit(f"VAE_TEST_DEVICE must be cpu or cuda, got {DEVICE!r}", returncode=4)
+    if DEVICE == "cuda" and not torch.cuda.is_available():
+        pytest.exit("VAE_TEST_DEVICE=cuda, but torch sees no GPU on this machine", returncode=4)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def quick_judges(tmp_path_factory):
     """Judges (vae_torch.judge) trained in 50 steps, cached in a folder of this test

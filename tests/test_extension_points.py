@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from device_under_test import DEVICE
 from torch import nn
 
 from vae_numpy.data import DATASETS, Dataset, RawDataset, register_dataset
@@ -166,7 +167,7 @@ def toys(tmp_path):
     register_model(ModelKind("linear", lambda c, shape, n: LinearVAE(c, shape), False, "linear"))
     register_figure("mean-image", (4.0, 2.4))(mean_images)
     write_stripes(tmp_path)
-    yield Options(data_dir=tmp_path, progress=False, device="cpu")
+    yield Options(data_dir=tmp_path, progress=False, device=DEVICE)
     for registry, before in zip(registries, saved, strict=True):
         registry.clear()
         registry.update(before)

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import torch
+from device_under_test import DEVICE
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
@@ -22,7 +23,7 @@ TINY = dict(dataset="mnist-5k", hidden=(8,), latent_dim=2, epochs=1, limit=100, 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     path = tmp_path_factory.mktemp("runs") / "run"
-    train_torch(TrainConfig(**TINY, device="cpu"), path, options=QUIET)
+    train_torch(TrainConfig(**TINY, device=DEVICE), path, options=QUIET)
     return path
 
 
@@ -212,7 +213,7 @@ def test_training_and_evaluating_from_the_command_line(tmp_path):
     assert train.returncode == 0, train.stderr
     assert "epoch   1 | train ELBO" in train.stderr + train.stdout
     evaluate = subprocess.run(
-        [*command, "evaluate", str(out), "--k", "3", "--device", "cpu"],
+        [*command, "evaluate", str(out), "--k", "3", "--device", DEVICE],
         capture_output=True,
         text=True,
         check=False,

@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from device_under_test import DEVICE
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
@@ -18,7 +19,7 @@ from vae_torch.figures import why_not
 from vae_torch.models import build_model
 from vae_torch.training import train_torch
 
-TINY = dict(dataset="mnist-5k", latent_dim=2, epochs=1, limit=200, n_val=100, device="cpu")
+TINY = dict(dataset="mnist-5k", latent_dim=2, epochs=1, limit=200, n_val=100, device=DEVICE)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +181,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "limit", 300)  # restored after
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "channels", (4, 8))
     record = run_experiment(
-        "conditional", tmp_path, epochs=1, options=Options(device="cpu", progress=False)
+        "conditional", tmp_path, epochs=1, options=Options(device=DEVICE, progress=False)
     )
     run = record["runs"]["conv-cvae"]
     assert run["status"] == "trained"
@@ -190,7 +191,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     assert saved["dataset"] == "mnist-5k"
     # again with more epochs: it continues the run rather than starting over
     again = run_experiment(
-        "conditional", tmp_path, epochs=2, options=Options(device="cpu", progress=False)
+        "conditional", tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
     )
     assert again["runs"]["conv-cvae"]["status"] == "resumed after epoch 1"
     assert again["runs"]["conv-cvae"]["last_epoch"]["epoch"] == 2
@@ -198,7 +199,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "latent_dim", 3)
     with pytest.raises(VaeError, match="holds a run of another config"):
         run_experiment(
-            "conditional", tmp_path, epochs=2, options=Options(device="cpu", progress=False)
+            "conditional", tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
         )
 
 

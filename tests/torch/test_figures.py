@@ -9,6 +9,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 import torch
+from device_under_test import DEVICE
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import norm
@@ -23,7 +24,7 @@ from vae_torch.figures import FIGURES, make_figures, pixel_size
 from vae_torch.sample import write_samples
 from vae_torch.training import LATENT_DRAWS, latent_hook, train_torch
 
-TINY = dict(dataset="mnist-5k", hidden=(8,), epochs=2, limit=200, n_val=100, device="cpu")
+TINY = dict(dataset="mnist-5k", hidden=(8,), epochs=2, limit=200, n_val=100, device=DEVICE)
 
 
 @pytest.fixture(scope="module")

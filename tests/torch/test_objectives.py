@@ -5,6 +5,7 @@ from itertools import pairwise
 
 import pytest
 import torch
+from device_under_test import DEVICE
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
@@ -14,7 +15,7 @@ from vae_torch.models import VAE, build_model
 from vae_torch.training import kl_weight, learning_rate, resume_torch, train_torch
 
 SMALL = {"dataset": "mnist-5k", "hidden": (32,), "latent_dim": 4, "limit": 640, "n_val": 200,
-         "device": "cpu"}  # fmt: skip
+         "device": DEVICE}  # fmt: skip
 
 
 def batch(seed=0):

@@ -10,6 +10,7 @@ import pytest
 import scipy.integrate
 import scipy.stats
 import torch
+from device_under_test import DEVICE
 
 from vae_numpy.config import MLPConfig
 from vae_numpy.run.errors import VaeError
@@ -195,7 +196,7 @@ def tiny_run(tmp_path):
     from vae_numpy.run.options import QUIET
     from vae_torch.training import train_torch
 
-    train_torch(TrainConfig(**TINY, device="cpu"), tmp_path / "run", QUIET)
+    train_torch(TrainConfig(**TINY, device=DEVICE), tmp_path / "run", QUIET)
     return tmp_path / "run"
 
 
@@ -204,7 +205,7 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
 
     from vae_torch.cli import main
 
-    assert main(["evaluate", str(tiny_run), "--k", "2", "--samples", "40", "--device", "cpu"]) == 0
+    assert main(["evaluate", str(tiny_run), "--k", "2", "--samples", "40", "--device", DEVICE]) == 0
     out = capsys.readouterr().out
     assert "recognisable share" in out and "judged by a CNN with test accuracy" in out
     assert "best (epoch" in out and "dimensions active" in out
@@ -263,7 +264,7 @@ def test_an_evaluation_of_a_subset_is_of_those_images_and_named_apart(tiny_run, 
     from vae_torch.data import run_split
     from vae_torch.metrics import dataset_elbo
 
-    assert main(["evaluate", str(tiny_run), "--k", "2", "--limit", "100", "--device", "cpu"]) == 0
+    assert main(["evaluate", str(tiny_run), "--k", "2", "--limit", "100", "--device", DEVICE]) == 0
     out = capsys.readouterr().out
     assert "100 images (a seeded random 100 of the split)" in out
     path = Path(out.split("written: ")[1].strip())

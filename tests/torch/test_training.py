@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 import torch
+from device_under_test import DEVICE
 
 from vae_numpy.data import load_dataset, split
 from vae_numpy.run.config import TrainConfig
@@ -33,7 +34,7 @@ SMALL = dict(
     n_val=200,
     batch_size=50,
     seed=3,
-    device="cpu",
+    device=DEVICE,
 )
 
 
