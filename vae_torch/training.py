@@ -225,7 +225,12 @@ def _train_in(
             f"training examples, fewer than the {world.size} processes; change --batch-size"
         )
     model = init_model(config, train.image_shape, len(train.classes), dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    if config.weight_decay:  # decoupled: each step shrinks the weights by lr · decay
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
+        )
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     history: list[dict] = []
     report = options.progress and world.main
     if state is None:

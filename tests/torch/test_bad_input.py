@@ -128,6 +128,11 @@ def cli(capsys, *argv):
         (["train", "--resume", "{run}", "--lr", "0.1"], "drop --lr"),
         (["train", "--out", "{run}"], "already holds a run; continue it with --resume"),
         (["train", "--out", "{tmp}/b", "--model", "vit"], "--model must be one of"),
+        (["train", "--out", "{tmp}/w", "--weight-decay", "-0.1"], "--weight-decay must be non-neg"),
+        (
+            ["train", "--out", "{tmp}/w", "--backend", "numpy", "--weight-decay", "0.1"],
+            "--weight-decay belongs to the torch backend",
+        ),
         (["train", "--out", "{tmp}/c", "--sigma", "-1"], "sigma must be positive"),
         (
             ["train", "--out", "{tmp}/c", "--device", "cuda"]

@@ -49,6 +49,9 @@ class TrainConfig:
     epochs: int = option(10, "passes over the training set")
     batch_size: int = option(128, "examples per step")
     lr: float = option(1e-3, "Adam's step size")
+    weight_decay: float = option(
+        0.0, "torch: AdamW's decoupled weight decay (0: plain Adam), against overfitting"
+    )
     lr_schedule: str = option(
         "constant",
         "torch: constant; cosine, the step size falling from --lr to 0 over the run's steps "
@@ -113,6 +116,14 @@ class TrainConfig:
             (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
             (self.lr > 0, f"--lr must be positive, got {self.lr}"),
+            (
+                self.weight_decay >= 0,
+                f"--weight-decay must be non-negative, got {self.weight_decay}",
+            ),
+            (
+                self.backend != "numpy" or not self.weight_decay,
+                "--weight-decay belongs to the torch backend; use --backend torch",
+            ),
             (self.kl_weight >= 0, f"--kl-weight must be non-negative, got {self.kl_weight}"),
             (self.dtype in DTYPES, "--dtype must be float32 or float64"),
             (self.amp in AMP, f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}"),
