@@ -188,6 +188,7 @@ async function main() {
   const interpolation = element("div", { class: "explorer-controls" });
   interpolation.append(pickA, pickB, interpolate);
   root.replaceChildren(
+    status,
     main,
     element("h3", {}, "Start from a test image"),
     element("p", {}, "Click an image to set z to the mean of its posterior, computed by the package's encoder when the run was exported" + (meta.classes ? ", and the class to its label." : ".")),
@@ -196,7 +197,6 @@ async function main() {
     element("p", {}, "Ten decodings of z = (1 − t) μ₁ + t μ₂, t = 0 … 1" + (meta.classes ? ", with the class of the first image." : ".")),
     interpolation,
     line,
-    status,
   );
   const left = element("div", {});
   left.append(output, controls);
@@ -207,7 +207,7 @@ async function main() {
     sliders,
   );
   main.append(left, right);
-  status.textContent = `${latent}-dimensional latent space, ${meta.classes ? meta.classes.length + " classes, " : ""}decoder from ${meta.run.split("/").slice(-2).join("/")} (${meta.checkpoint}).`;
+  status.textContent = `Showing: a ${latent}-dimensional latent space, ${meta.classes ? meta.classes.length + " classes, " : ""}decoder from ${meta.run.split("/").slice(-2).join("/")} (${meta.checkpoint}).`;
 
   function gaussian() {
     const u = 1 - Math.random();
