@@ -191,7 +191,7 @@ def sample_rows(q: dict) -> list[str]:
     if "reconstructions" in q:
         r = q["reconstructions"]
         rows.append(
-            f"  the decoder's ceiling: reconstructions E[x|mu(x)] of the {r['images']:,} test "
+            f"  the decoder on real codes: reconstructions E[x|mu(x)] of the {r['images']:,} test "
             f"images recognisable {r['recognisable_share']['value']:.3f} ± "
             f"{r['recognisable_share']['standard_error']:.3f}, judged as their own class "
             f"{r['own_class_share']['value']:.3f} ± {r['own_class_share']['standard_error']:.3f}"

@@ -20,7 +20,7 @@ error, and the judge's own accuracy and confidence on real test images stand bes
   samples inside the union of the test images' k-NN balls (k = 3), and the share of test
   images inside the samples'; binomial standard errors.
 - conditional models: the share of class-c samples that the judge calls c.
-- the decoder's ceiling: the reconstructions E[x|z = μ(x)] of the test images (with
+- the decoder on real codes: the reconstructions E[x|z = μ(x)] of the test images (with
   their labels, for a conditional model), judged the same way: their recognisable share
   and the share judged as their own class, binomial standard errors. Samples cannot be
   expected to beat what the decoder makes of codes it was trained on.

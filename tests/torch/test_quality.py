@@ -214,7 +214,7 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     assert q["samples"] == 40 and 0 <= q["recognisable_share"]["value"] <= 1
     assert sum(q["class_histogram"]) == pytest.approx(1)
     assert q["judge"]["test_examples"] == 1000
-    # the decoder's ceiling, by hand: the judge on E[x|mu(x)] of every test image
+    # the decoder on real codes, by hand: the judge on E[x|mu(x)] of every test image
     from vae_torch.checkpoint import load_run
     from vae_torch.data import run_split
 
@@ -227,7 +227,7 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     assert r["recognisable_share"]["value"] == (probs.max(1).values >= 0.9).double().mean().item()
     own = (probs.argmax(1) == test.labels).double().mean().item()
     assert r["own_class_share"]["value"] == pytest.approx(own, abs=1e-12)
-    assert "the decoder's ceiling" in out
+    assert "the decoder on real codes" in out
     # where the samples fail: four quarters of 10 samples, ordered by log q̄(z)/p(z)
     quarters = q["by_aggregate_density"]
     shares = [s["value"] for s in quarters["recognisable_share"]]
