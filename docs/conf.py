@@ -40,8 +40,9 @@ nb_execution_mode = os.environ.get("VAE_NOTEBOOK_EXECUTION", "force")
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 1800  # seconds per cell, at full size on a CPU
-QUICK = os.environ.get("VAE_NOTEBOOK_QUICK", "") not in ("", "0")
-nb_execution_cache_path = str(HERE / "_build" / f".jupyter_cache{'-quick' if QUICK else ''}")
+from vae_torch.notebooks import quick  # noqa: E402  (the package is on sys.path above)
+
+nb_execution_cache_path = str(HERE / "_build" / f".jupyter_cache{'-quick' if quick() else ''}")
 nb_merge_streams = True
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]

@@ -74,9 +74,9 @@ def export_for_explorer(name: str, run: Path) -> None:
         export_onnx(run, Path(tmp))
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        for file in ("decoder.onnx", "export.json", "examples.json"):
+        for file in ("decoder.onnx", "examples.json"):
             shutil.copyfile(Path(tmp) / file, target / file)
-    record = json.loads((target / "export.json").read_text())
+        record = json.loads((Path(tmp) / "export.json").read_text())
     record["run"] = f"{name}/{run.name}"  # the recipe's run, not this machine's folder
     write_json(target / "export.json", record)
     print(f"explorer: {target}")

@@ -3,6 +3,7 @@
 from elbo_math import (
     continuous_bernoulli,
     discretized_logistic,
+    distributed,
     errata,
     evidence,
     gaussian,
@@ -35,6 +36,7 @@ CHECKS: tuple[Check, ...] = (
     *surgery.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
     *objectives.CHECKS,  # chapter 12
+    *distributed.CHECKS,  # chapter 17
 )
 
 _BY_ID = {check.id: check for check in CHECKS}

@@ -76,6 +76,7 @@ STABLE_IDS = {
     "surgery.average_kl": "(8.6)",
     "objective.warmup": "(12.1)",
     "objective.free_bits": "(12.2)",
+    "distributed.rank_loss_scaling": "(17.1)",
     "likelihood.continuous_bernoulli": "(3.7)",
     "likelihood.continuous_bernoulli_taylor": "(3.8)",
     "likelihood.continuous_bernoulli_mean": "(3.9)",

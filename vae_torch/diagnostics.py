@@ -53,7 +53,7 @@ def latent_diagnostics(
     """KL per dimension, active units and the ELBO surgery of the images x."""
     mu, log_var = posteriors(model, x, c)
     n = len(mu)
-    kl_per_dim = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).mean(dim=0)  # (4.7), per d
+    kl_per_dim = dist.kl_std_normal_dims(mu, log_var).mean(dim=0)  # (4.7), per d
     activity = mu.var(dim=0) if n > 1 else torch.zeros_like(mu[0])
     marginal, marginal_se = marginal_kl(mu, log_var, draws, seed)
     average = kl_per_dim.sum().item()
@@ -69,6 +69,11 @@ def latent_diagnostics(
         "mutual_information_bound": math.log(n),
         "surgery_draws": draws,
     }
+
+
+def dims_by_kl(kl_per_dim: list[float]) -> list[int]:
+    """The latent dimensions by their KL, highest first: the most informative first."""
+    return sorted(range(len(kl_per_dim)), key=lambda d: -kl_per_dim[d])
 
 
 def marginal_kl(

@@ -36,6 +36,8 @@ from torch import nn
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.diagnostics import dims_by_kl, posteriors
+from vae_torch.distributions import kl_std_normal_dims
 from vae_torch.models import VAE
 
 TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
@@ -148,7 +150,7 @@ def export_onnx(
         "image_shape": list(model.image_shape),
         "classes": list(test.classes) if model.n_classes else None,
         "kl_per_dim": kl_per_dim,
-        "dims_by_kl": sorted(range(model.latent_dim), key=lambda d: -kl_per_dim[d]),
+        "dims_by_kl": dims_by_kl(kl_per_dim),
         "graphs": {
             r.name: {
                 "file": r.path.name,
@@ -171,14 +173,8 @@ def export_onnx(
 def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
     """The average KL (4.7) of each latent dimension over the test split, and EXAMPLES
     test images (spread over the classes where there are labels) with their posteriors."""
-    from vae_torch.distributions import kl_std_normal_dims
-
-    total = torch.zeros(model.latent_dim, dtype=torch.float64)
-    with torch.no_grad():
-        for rows in torch.arange(len(test)).split(1000):
-            x, c = test.fixed[rows], test.labels[rows] if model.n_classes else None
-            mu, log_var = model.encode(x.reshape(len(rows), *model.x_shape), c)
-            total += kl_std_normal_dims(mu, log_var).sum(0).double()
+    x = test.fixed.view(len(test), *model.x_shape)
+    mu, log_var = posteriors(model, x, test.labels if model.n_classes else None)
     labels = test.labels.numpy()
     if (labels >= 0).all():  # the first image of each class, then the second, ...
         rank = np.zeros(len(labels), dtype=np.int64)
@@ -188,19 +184,14 @@ def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
         pick = np.lexsort((labels, rank))[:EXAMPLES]
     else:
         pick = np.arange(min(EXAMPLES, len(labels)))
-    rows = torch.from_numpy(pick)
-    x = test.fixed[rows].reshape(len(rows), *model.x_shape)
-    c = test.labels[rows] if model.n_classes else None
-    with torch.no_grad():
-        mu, log_var = model.encode(x, c)
     examples = {
         "test_indices": pick.tolist(),
         "labels": labels[pick].tolist(),
-        "images": (x.clamp(0, 1) * 255).round().to(torch.uint8).flatten(1).tolist(),
-        "mu": mu.tolist(),
-        "log_var": log_var.tolist(),
+        "images": (x[pick].clamp(0, 1) * 255).round().to(torch.uint8).flatten(1).tolist(),
+        "mu": mu[pick].float().tolist(),
+        "log_var": log_var[pick].float().tolist(),
     }
-    return (total / len(test)).tolist(), examples
+    return kl_std_normal_dims(mu, log_var).mean(dim=0).tolist(), examples
 
 
 def write_graph(graph: nn.Module, inputs: tuple, input_spec: dict, output_spec: dict, path: Path):

@@ -175,7 +175,8 @@ class Session:
 
     def scale(self, mine: int, batch: int) -> float:
         """The factor that makes DDP's average of the ranks' mean losses the mean over
-        the global batch: (mine / batch) · world size; 1 in one process."""
+        the global batch: (mine / batch) · world size; 1 in one process. (17.1), check
+        ``distributed.rank_loss_scaling``."""
         return mine * self.world.size / batch
 
 
@@ -225,12 +226,11 @@ def _train_in(
             f"training examples, fewer than the {world.size} processes; change --batch-size"
         )
     model = init_model(config, train.image_shape, len(train.classes), dev)
-    if config.weight_decay:  # decoupled: each step shrinks the weights by lr · decay
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
-        )
-    else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    # AdamW: Adam with decoupled weight decay (each step also shrinks the weights by
+    # lr · decay); at the default decay 0 it is Adam, step for step, bit for bit.
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
+    )
     history: list[dict] = []
     report = options.progress and world.main
     if state is None:

@@ -73,7 +73,9 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
                "-D", "nb_execution_mode=force", DOCS, out]  # fmt: skip
-    env = os.environ | {"VAE_NOTEBOOK_QUICK": "1"}
+    from vae_torch.notebooks import QUICK
+
+    env = os.environ | {QUICK: "1"}
     returncode, log = build_alone(command, out.parent / "sphinx.log", env)
     assert returncode == 0, f"the docs build failed:\n{log[-6000:]}"
     handler = functools.partial(Quiet, directory=str(out))

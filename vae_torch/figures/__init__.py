@@ -138,8 +138,9 @@ class Context:
     @cached_property
     def by_kl(self) -> list[int]:
         """The latent dimensions by their test-set KL (4.7), highest first."""
-        kl = self.diagnostics["kl_per_dim"]
-        return sorted(range(len(kl)), key=lambda d: -kl[d])
+        from vae_torch.diagnostics import dims_by_kl
+
+        return dims_by_kl(self.diagnostics["kl_per_dim"])
 
 
 @dataclass(frozen=True)
