@@ -22,6 +22,10 @@ state, so a run resumes under any world size, or in one process.
 """
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -124,10 +128,44 @@ class PeerLost(VaeError):
 def lost_peer(err: Exception, world: World, checkpoint) -> PeerLost:
     """The error of a rank whose collective failed: a peer died or timed out."""
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    kept = (
-        f"the last finished epoch is kept in {checkpoint}; resume with torchrun ... -m "
-        f"vae_torch train --resume {checkpoint.parent} (any world size, or plain vae train)"
-        if checkpoint.is_file()
-        else "no epoch had finished, so nothing was saved"
-    )
-    return PeerLost(f"rank {world.rank} of {world.size} lost the others ({first}); {kept}")
+    who = f"rank {world.rank} of {world.size}"
+    return PeerLost(f"{who} lost the others ({first}); {kept(checkpoint)}")
+
+
+def kept(checkpoint) -> str:
+    """What a stopped distributed run left, and how to continue it."""
+    if checkpoint.is_file():
+        return (
+            f"the last finished epoch is kept in {checkpoint}; resume with torchrun ... -m "
+            f"vae_torch train --resume {checkpoint.parent} (any world size, or plain vae train)"
+        )
+    return "no epoch had finished, so nothing was saved"
+
+
+@contextmanager
+def stopped_by_launcher(world: World, checkpoint) -> Iterator[None]:
+    """Under torchrun, SIGTERM raises PeerLost instead of ending the process silently.
+
+    When one rank dies, torchrun's agent sends SIGTERM to the others, and it may arrive
+    before a survivor's next collective fails: without this, that rank would vanish
+    without saying what happened or how to resume. (The checkpoint is written atomically,
+    so the exception cannot leave half of one.)"""
+    if not world.distributed or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise PeerLost(
+            f"rank {world.rank} of {world.size} received SIGTERM (torchrun sends it to every "
+            f"rank when one fails or the run is interrupted); {kept(checkpoint)}"
+        )
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except BaseException:
+        # stopping already: a second SIGTERM must not cut the message short (the rank
+        # exits right after printing it)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise
+    signal.signal(signal.SIGTERM, previous)

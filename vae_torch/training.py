@@ -51,6 +51,7 @@ from vae_torch.distributed import (
     leave,
     lost_peer,
     shard,
+    stopped_by_launcher,
 )
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE, build_model, model_kind
@@ -189,14 +190,15 @@ def _train(
 ) -> list[dict]:
     model_kind(config.model)  # an unknown model fails before any data is read
     world, dev = join(resolve_device(options.device or config.device))
-    try:
-        return _train_in(world, dev, config, run, state, options, on_epoch)
-    except RuntimeError as err:  # gloo and NCCL raise these when a peer dies or times out
-        if world.distributed and collective_failed(err):
-            raise lost_peer(err, world, run.checkpoint) from None
-        raise
-    finally:
-        leave(world)
+    with stopped_by_launcher(world, run.checkpoint):
+        try:
+            return _train_in(world, dev, config, run, state, options, on_epoch)
+        except RuntimeError as err:  # gloo and NCCL raise these when a peer dies or times out
+            if world.distributed and collective_failed(err):
+                raise lost_peer(err, world, run.checkpoint) from None
+            raise
+        finally:
+            leave(world)
 
 
 def _train_in(

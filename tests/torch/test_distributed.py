@@ -107,9 +107,10 @@ def test_a_run_resumes_across_world_sizes(tmp_path):
     assert_same_run(tmp_path / "mixed", tmp_path / "straight")
 
 
-def test_a_killed_rank_stops_the_other_and_the_checkpoint_resumes(tmp_path):
+def start_a_long_run(run):
+    """A 2-process run of 500 epochs, once its first epoch is saved: (torchrun, its two
+    ranks' process ids, the later-started first)."""
     fields = SMALL | MODELS["mlp"] | {"epochs": 500, "limit": 2000}
-    run = tmp_path / "run"
     process = torchrun("train", *flags(fields), "--out", run, wait=False)
     deadline = time.monotonic() + 120
     while not (run / "history.json").is_file() and time.monotonic() < deadline:
@@ -117,18 +118,42 @@ def test_a_killed_rank_stops_the_other_and_the_checkpoint_resumes(tmp_path):
     assert (run / "history.json").is_file(), process.communicate()
     # torchrun's children: the two ranks
     pgrep = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
-    workers = pgrep.stdout.split()
+    workers = sorted(map(int, pgrep.stdout.split()), reverse=True)
     assert len(workers) == 2
-    os.kill(int(max(workers, key=int)), signal.SIGKILL)  # the later-started rank
-    killed = time.monotonic()
+    return process, workers
+
+
+def stops_with_a_whole_checkpoint(process, run, stopped: float) -> str:
+    """torchrun's stderr, once it has ended in under 30 s with a checkpoint that one
+    process can resume."""
     _, err = process.communicate(timeout=60)
     assert process.returncode != 0
-    assert time.monotonic() - killed < 30  # the survivor stopped, not hung
-    assert "lost the others" in err and f"--resume {run}" in err
+    assert time.monotonic() - stopped < 30  # the survivor stopped, not hung
+    assert f"--resume {run}" in err
     kept = load_run(run, which="last")  # the checkpoint is whole
     assert 1 <= kept.epoch < 500
     resume_torch(run, kept.epoch + 1, QUIET)  # and one process continues it
     assert json.loads((run / "history.json").read_text())[-1]["epoch"] == kept.epoch + 1
+    return err
+
+
+def test_a_killed_rank_stops_the_other_and_the_checkpoint_resumes(tmp_path):
+    run = tmp_path / "run"
+    process, workers = start_a_long_run(run)
+    os.kill(workers[0], signal.SIGKILL)  # the later-started rank
+    err = stops_with_a_whole_checkpoint(process, run, time.monotonic())
+    # the survivor says so whichever comes first: its next collective failing, or the
+    # SIGTERM that torchrun sends it on seeing the killed rank
+    assert "lost the others" in err or "received SIGTERM" in err
+
+
+def test_a_rank_sent_sigterm_says_so_and_how_to_resume(tmp_path):
+    run = tmp_path / "run"
+    process, workers = start_a_long_run(run)
+    os.kill(workers[0], signal.SIGTERM)
+    err = stops_with_a_whole_checkpoint(process, run, time.monotonic())
+    assert "of 2 received SIGTERM (torchrun sends it to every rank" in err
+    assert "vae_torch/training.py" not in err  # no traceback of the package's
 
 
 def test_a_global_batch_that_does_not_split_is_one_line_from_rank_0(tmp_path):
