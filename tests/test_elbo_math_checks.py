@@ -20,6 +20,7 @@ from elbo_math import (
     layers,
     likelihoods,
     linear_gaussian,
+    objectives,
     reparam,
     surgery,
 )
@@ -76,6 +77,7 @@ STABLE_IDS = {
     "surgery.average_kl": "(8.6)",
     "objective.warmup": "(12.1)",
     "objective.free_bits": "(12.2)",
+    "objective.mmd": "(12.3)",
     "distributed.rank_loss_scaling": "(17.1)",
     "likelihood.continuous_bernoulli": "(3.7)",
     "likelihood.continuous_bernoulli_taylor": "(3.8)",
@@ -163,6 +165,16 @@ def _wrong_closed_forms(field: str, factor):
         return dataclasses.replace(forms, **{field: factor(getattr(forms, field))})
 
     return claimed
+
+
+def _v_statistic(xs, ys):
+    """(12.3)'s estimator with the diagonal k(x_i, x_i) kept: biased."""
+    k = objectives.KERNEL
+    return (
+        sum(k[u, v] for u in xs for v in xs) / len(xs) ** 2
+        + sum(k[u, v] for u in ys for v in ys) / len(ys) ** 2
+        - 2 * sum(k[u, v] for u in xs for v in ys) / (len(xs) * len(ys))
+    )
 
 
 # Each builds a check (or runs a verifier) on a formula with one deliberate mistake.
@@ -282,6 +294,13 @@ PERTURBED = {
     "eq_8_6_marginal_dropped": lambda: surgery.verify_surgery(surgery.MUTUAL_INFORMATION),
     "eq_8_6_information_to_the_prior": lambda: surgery.verify_surgery(
         sum(surgery.kl(q, surgery.P) for q in surgery.Q[:1]) + surgery.MARGINAL_KL
+    ),
+    "eq_12_3_diagonal_kept": lambda: objectives.verify_mmd(_v_statistic),
+    "eq_12_3_cross_term_once": lambda: objectives.verify_mmd(
+        lambda xs, ys: (
+            objectives.mmd_u_statistic(xs, ys)
+            + sum(objectives.KERNEL[u, v] for u in xs for v in ys) / (len(xs) * len(ys))
+        )
     ),
     "eq_11_1_correct_direction": lambda: errata.verify_direction(lambda e, lp: sp.Le(e, lp)),
     "eq_11_2_correct_kl": lambda: errata.verify_kl_loss(kl.KL_STD_NORMAL),

@@ -6,6 +6,7 @@
       = −BCEWithLogits(ℓ, x), torch's fused, stable kernel
 (3.4) Gaussian with fixed σ: log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2) log(2πσ²)
 (4.1) log N(z; μ, σ²) = −½ Σ [log 2π + log σ² + (z − μ)² e^{−log σ²}]
+(12.3) MMD² of two samples, the unbiased U-statistic, with the inverse multiquadric kernel
 
 Every function sums over the last axis and keeps the leading ones: (..., D) -> (...).
 """
@@ -42,6 +43,32 @@ def kl_monte_carlo_dims(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor
     """log q(z_d|x) − log p(z_d) per latent dimension at one z ~ q (the prior and the
     posterior factorise): (B, latent); its sum is ``kl_monte_carlo``."""
     return -0.5 * (log_var + (z - mu) ** 2 * torch.exp(-log_var) - z * z)
+
+
+MMD_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def imq_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """k(a_i, b_j) = Σ_s C_s / (C_s + ‖a_i − b_j‖²), C_s = 2 L s for the scales s of
+    ``MMD_SCALES`` (the inverse multiquadric kernel of Tolstikhin et al. 2018, at seven
+    widths around the prior's 2L = E‖z − z'‖²): (n, L), (m, L) -> (n, m). Its tails are
+    heavy, so codes far from the prior's draws still feel a gradient."""
+    d2 = torch.cdist(a, b).square()
+    c = 2.0 * a.shape[-1]
+    return sum(c * s / (c * s + d2) for s in MMD_SCALES)
+
+
+def mmd_u_statistic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(12.3): the unbiased estimate of MMD² between the distributions of the rows of
+    x (n, L) and of y (m, L), n, m >= 2; it can fall below 0 by chance."""
+    n, m = len(x), len(y)
+    within = imq_kernel(x, x)
+    prior = imq_kernel(y, y)
+    return (
+        (within.sum() - within.diagonal().sum()) / (n * (n - 1))
+        + (prior.sum() - prior.diagonal().sum()) / (m * (m - 1))
+        - 2 * imq_kernel(x, y).mean()
+    )
 
 
 def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:

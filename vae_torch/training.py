@@ -147,7 +147,10 @@ class Objective(nn.Module):
         if config.objective != "elbo":  # eps (B, k, latent) -> (k, B, latent)
             dreg = config.objective == "iwae-dreg"
             return self.model.iwae_loss(x, eps.transpose(0, 1), c, dreg)
-        return self.model.loss(x, eps, beta, c, config.mc_kl, config.free_bits)
+        prior = None
+        if config.mmd:  # eps (B, 2, latent): the reparameterisation's noise, prior draws
+            eps, prior = eps.unbind(dim=1)
+        return self.model.loss(x, eps, beta, c, config.mc_kl, config.free_bits, config.mmd, prior)
 
 
 @dataclass
@@ -215,10 +218,10 @@ def _train_in(
             f"--batch-size {config.batch_size} is the global batch and must split evenly over "
             f"the {world.size} processes; give a multiple of {world.size}"
         )
-    if world.distributed and config.free_bits:
+    if world.distributed and (config.free_bits or config.mmd):
         raise VaeError(
-            "--free-bits floors each dimension's KL averaged over the whole batch, which no "
-            "rank sees; train it in one process"
+            "--free-bits and --mmd act on statistics of the whole batch (each dimension's "
+            "average KL, the codes' distribution), which no rank sees; train in one process"
         )
     dtype = getattr(torch, config.dtype)
     train, val = run_splits(config, ("train", "val"), dev, dtype, options)
@@ -280,7 +283,7 @@ def run_epoch(s: Session, ep: int) -> dict:
     val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c, world=s.world)
     record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
     steps = -(-len(s.train) // s.config.batch_size)
-    if s.config.warmup or s.config.free_bits or s.config.objective != "elbo":  # not −ELBO
+    if s.config.warmup or s.config.free_bits or s.config.mmd or s.config.objective != "elbo":
         record["kl_weight"] = kl_weight(s.config, ep * steps - 1, steps)  # at its last step
         record["train_objective"] = objective
     if s.config.lr_schedule != "constant":
@@ -317,10 +320,12 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     generator = torch.Generator(dev).manual_seed(epoch_seed(config.seed, ep))
     x_all = s.train.epoch(generator, config.shift).view(-1, *model.x_shape)
     batches = batch_indices(len(s.train), config.batch_size, generator, dev)
-    iwae = config.objective != "elbo"
-    shape = (
-        (len(s.train), config.k, config.latent_dim) if iwae else (len(s.train), config.latent_dim)
-    )
+    # per example: k draws for the IWAE objectives; the noise of z and a draw of the prior
+    # for an MMD penalty; else the noise of z
+    draws = config.k if config.objective != "elbo" else 2 if config.mmd else None
+    shape = (len(s.train), config.latent_dim)
+    if draws is not None:
+        shape = (len(s.train), draws, config.latent_dim)
     eps_all = torch.randn(shape, generator=generator, device=dev, dtype=x_all.dtype)
     autocast = (
         torch.autocast(dev.type, dtype=torch.bfloat16)

@@ -164,6 +164,15 @@ def test_a_global_batch_that_does_not_split_is_one_line_from_rank_0(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("flag", [{"free_bits": 0.5}, {"mmd": 10.0}])
+def test_whole_batch_objectives_are_refused_under_torchrun_in_one_line(tmp_path, flag):
+    fields = SMALL | MODELS["mlp"] | {"epochs": 1} | flag
+    code, _, err = torchrun("train", *flags(fields), "--out", tmp_path / "r")
+    assert code != 0
+    assert err.count("vae: error: --free-bits and --mmd act on statistics of the whole") == 1
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("variables", [{"RANK": "0"}, {"WORLD_SIZE": "2", "RANK": "1"}])
 def test_torchrun_variables_without_torchrun_are_refused(tmp_path, capsys, monkeypatch, variables):
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):

@@ -70,6 +70,11 @@ class TrainConfig:
     free_bits: float = option(
         0.0, "torch: free bits, each latent dimension's batch-average KL floored at this (nats)"
     )
+    mmd: float = option(
+        0.0,
+        "torch: λ of an MMD penalty, training on −ELBO + λ MMD² between the batch's codes "
+        "and as many draws of N(0, I) (12.3); 0 is the ELBO",
+    )
     mc_kl: bool = option(False, "torch: a one-sample Monte Carlo KL instead of the closed form")
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
@@ -139,6 +144,7 @@ class TrainConfig:
                 "a warm-up longer than the run never reaches the ELBO",
             ),
             (self.free_bits >= 0, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
+            (self.mmd >= 0, f"--mmd must be a weight >= 0, got {self.mmd}"),
             (
                 self.lr_schedule in LR_SCHEDULES,
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",
@@ -162,18 +168,19 @@ class TrainConfig:
                     not self.mc_kl
                     and not self.warmup
                     and not self.free_bits
+                    and not self.mmd
                     and self.kl_weight == 1
                 ),
-                "--mc-kl, --warmup, --free-bits and --kl-weight act on the ELBO's KL term; the "
-                "IWAE objective has none: drop them or use --objective elbo",
+                "--mc-kl, --warmup, --free-bits, --mmd and --kl-weight are added to the ELBO's "
+                "terms; the IWAE objective has none: drop them or use --objective elbo",
             ),
             (
                 self.backend != "numpy" or self.objective == "elbo",
                 "--objective iwae belongs to the torch backend; use --backend torch",
             ),
             (
-                self.backend != "numpy" or (not self.warmup and not self.free_bits),
-                "--warmup and --free-bits belong to the torch backend; use --backend torch",
+                self.backend != "numpy" or not (self.warmup or self.free_bits or self.mmd),
+                "--warmup, --free-bits and --mmd belong to the torch backend; use --backend torch",
             ),
             (
                 self.amp == "none" or self.dtype == "float32",

@@ -99,14 +99,25 @@ class VAE(nn.Module):
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(log p(x|z) (B,), the KL of each latent dimension (B, latent))."""
+        rec, kl_dims, _ = self.terms_and_codes(x, eps, c, mc_kl)
+        return rec, kl_dims
+
+    def terms_and_codes(
+        self,
+        x: torch.Tensor,
+        eps: torch.Tensor,
+        c: torch.Tensor | None = None,
+        mc_kl: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``terms_per_dim`` and the codes z (B, latent) it decoded."""
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
         z = dist.reparameterize(mu, log_var, eps)
         rec = self.log_px_given_z(x, self.decoder(z, y))
         if mc_kl:
-            return rec, dist.kl_monte_carlo_dims(z, mu, log_var)
-        return rec, dist.kl_std_normal_dims(mu, log_var)
+            return rec, dist.kl_monte_carlo_dims(z, mu, log_var), z
+        return rec, dist.kl_std_normal_dims(mu, log_var), z
 
     def loss(
         self,
@@ -116,16 +127,25 @@ class VAE(nn.Module):
         c: torch.Tensor | None = None,
         mc_kl: bool = False,
         free_bits: float = 0.0,
+        mmd: float = 0.0,
+        prior_draws: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(the objective, mean log p(x|z), mean KL) of the batch. The objective is
         −log p(x|z) + β KL, averaged over the batch (β = ``kl_weight``: 1 is the negative
         ELBO, (12.1) during a warm-up); with ``free_bits`` λ > 0 the KL term is
-        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (12.2)."""
-        rec, kl_dims = self.terms_per_dim(x, eps, c, mc_kl)
+        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (12.2); with ``mmd``
+        λ > 0, λ MMD² (12.3) between the batch's codes z and ``prior_draws`` (m, latent)
+        of N(0, I) is added."""
+        rec, kl_dims, z = self.terms_and_codes(x, eps, c, mc_kl)
         kl = kl_dims.sum(dim=-1)
         floored = free_bits > 0
         penalty = kl_dims.mean(dim=0).clamp(min=free_bits).sum() if floored else kl.mean()
-        return kl_weight * penalty - rec.mean(), rec.mean(), kl.mean()
+        objective = kl_weight * penalty - rec.mean()
+        if mmd:
+            if prior_draws is None:
+                raise ValueError("an MMD penalty needs prior_draws of N(0, I)")
+            objective = objective + mmd * dist.mmd_u_statistic(z, prior_draws.to(z.dtype))
+        return objective, rec.mean(), kl.mean()
 
     def log_weights(
         self, x: torch.Tensor, eps: torch.Tensor, c: torch.Tensor | None = None
