@@ -23,7 +23,8 @@ discrepancy (Gretton et al. 2012) between the aggregate posterior q(z) and the p
 
 estimated on a batch of n codes x_i and m prior draws y_j by the U-statistic
 
-        (1/n(n−1)) Σ_{i≠i'} k(x_i, x_i') + (1/m(m−1)) Σ_{j≠j'} k(y_j, y_j') − (2/nm) Σ_{i,j} k(x_i, y_j),
+        (1/n(n−1)) Σ_{i≠i'} k(x_i, x_i') + (1/m(m−1)) Σ_{j≠j'} k(y_j, y_j')
+            − (2/nm) Σ_{i,j} k(x_i, y_j),
 
 whose expectation is MMD² exactly (the diagonal terms k(x_i, x_i) would bias it).
 
@@ -125,8 +126,8 @@ CHECKS = (
         title="The MMD between codes and prior draws, and its unbiased estimator",
         equation="(12.3)",
         latex=r"\mathrm{MMD}^2(P, Q) = \mathbb{E}\,k(x, x') + \mathbb{E}\,k(y, y')"
-        r" - 2\,\mathbb{E}\,k(x, y) = \mathbb{E}\Big[\tfrac{1}{n(n-1)}\sum_{i \ne i'} k(x_i, x_{i'})"
-        r" + \tfrac{1}{m(m-1)}\sum_{j \ne j'} k(y_j, y_{j'})"
+        r" - 2\,\mathbb{E}\,k(x, y) = \mathbb{E}\Big[\tfrac{1}{n(n-1)}"
+        r"\sum_{i \ne i'} k(x_i, x_{i'}) + \tfrac{1}{m(m-1)}\sum_{j \ne j'} k(y_j, y_{j'})"
         r" - \tfrac{2}{nm}\sum_{i, j} k(x_i, y_j)\Big]",
         run=verify_mmd,
     ),
