@@ -267,8 +267,30 @@ def _train_in(
         run.write_history(history)
         if report:
             tqdm.write(epoch_line(history[-1]))
+            if collapsed_by_mmd(config, history):
+                tqdm.write(
+                    f"warning: the code is closed (validation KL below {CLOSED_KL} nats for "
+                    f"{CLOSED_EPOCHS} epochs), and an MMD penalty can keep it closed for good; "
+                    f"if it stays so, train again with a smaller --mmd than {config.mmd:g} "
+                    "(chapter 12)"
+                )
     barrier(world)  # every rank returns once rank 0 has written the last epoch
     return history
+
+
+CLOSED_KL, CLOSED_EPOCHS = 0.1, 3  # a code this closed this long under --mmd may stay so
+
+
+def collapsed_by_mmd(config: TrainConfig, history: list[dict]) -> bool:
+    """Whether this epoch completes the first CLOSED_EPOCHS epochs in a row of a
+    penalised run whose validation KL stayed below CLOSED_KL nats (said once)."""
+    closed = [r["val_kl"] < CLOSED_KL for r in history]
+    return (
+        bool(config.mmd)
+        and len(closed) >= CLOSED_EPOCHS
+        and all(closed[-CLOSED_EPOCHS:])
+        and (len(closed) == CLOSED_EPOCHS or not all(closed[-CLOSED_EPOCHS - 1 :]))
+    )
 
 
 def run_epoch(s: Session, ep: int) -> dict:

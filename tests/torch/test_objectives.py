@@ -248,3 +248,18 @@ def test_weight_decay_trains_with_adamw_and_shrinks_the_weights(tmp_path):
         for r in history:
             assert r["val_elbo"] == pytest.approx(r["val_log_px_given_z"] - r["val_kl"])
     assert norms[100.0] < 0.6 * norms[0.0]
+
+
+def test_a_code_the_mmd_penalty_keeps_closed_is_reported_once_with_the_fix(tmp_path, capsys):
+    """λ = 10⁵ closes the code from the first epoch: after the third, ``vae train`` says
+    so, once, and what to do; the same run without the penalty says nothing."""
+    small = ["--dataset", "mnist-5k", "--limit", "640", "--n-val", "200", "--hidden", "32",
+             "--latent-dim", "4", "--epochs", "5", "--device", DEVICE]  # fmt: skip
+    assert main(["train", *small, "--mmd", "100000", "--out", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("warning: the code is closed") == 1
+    assert "train again with a smaller --mmd than 100000" in out
+    history = load_run(tmp_path / "m", which="last").history
+    assert all(r["val_kl"] < 0.1 for r in history)
+    assert main(["train", *small, "--out", str(tmp_path / "plain")]) == 0
+    assert "warning" not in capsys.readouterr().out
