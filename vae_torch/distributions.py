@@ -61,12 +61,14 @@ def imq_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def mmd_u_statistic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """(12.3): the unbiased estimate of MMD² between the distributions of the rows of
     x (n, L) and of y (m, L), n, m >= 2; it can fall below 0 by chance."""
-    n, m = len(x), len(y)
-    within = imq_kernel(x, x)
-    prior = imq_kernel(y, y)
+
+    def off_diagonal_mean(k: torch.Tensor) -> torch.Tensor:  # the pairs i ≠ i'
+        n = len(k)
+        return (k.sum() - k.diagonal().sum()) / (n * (n - 1))
+
     return (
-        (within.sum() - within.diagonal().sum()) / (n * (n - 1))
-        + (prior.sum() - prior.diagonal().sum()) / (m * (m - 1))
+        off_diagonal_mean(imq_kernel(x, x))
+        + off_diagonal_mean(imq_kernel(y, y))
         - 2 * imq_kernel(x, y).mean()
     )
 

@@ -267,7 +267,7 @@ def _train_in(
         run.write_history(history)
         if report:
             tqdm.write(epoch_line(history[-1]))
-            if collapsed_by_mmd(config, history):
+            if closed_under_mmd(config, history):
                 tqdm.write(
                     f"warning: the code is closed (validation KL below {CLOSED_KL} nats for "
                     f"{CLOSED_EPOCHS} epochs), and an MMD penalty can keep it closed for good; "
@@ -281,16 +281,15 @@ def _train_in(
 CLOSED_KL, CLOSED_EPOCHS = 0.1, 3  # a code this closed this long under --mmd may stay so
 
 
-def collapsed_by_mmd(config: TrainConfig, history: list[dict]) -> bool:
-    """Whether this epoch completes the first CLOSED_EPOCHS epochs in a row of a
-    penalised run whose validation KL stayed below CLOSED_KL nats (said once)."""
-    closed = [r["val_kl"] < CLOSED_KL for r in history]
-    return (
-        bool(config.mmd)
-        and len(closed) >= CLOSED_EPOCHS
-        and all(closed[-CLOSED_EPOCHS:])
-        and (len(closed) == CLOSED_EPOCHS or not all(closed[-CLOSED_EPOCHS - 1 :]))
-    )
+def closed_under_mmd(config: TrainConfig, history: list[dict]) -> bool:
+    """Whether a penalised run's validation KL has now stayed below CLOSED_KL nats for
+    exactly CLOSED_EPOCHS epochs in a row (so it is said once per closed stretch)."""
+    streak = 0
+    for record in reversed(history):
+        if record["val_kl"] >= CLOSED_KL:
+            break
+        streak += 1
+    return bool(config.mmd) and streak == CLOSED_EPOCHS
 
 
 def run_epoch(s: Session, ep: int) -> dict:

@@ -32,7 +32,7 @@ def batch(seed=0):
 
 def test_free_bits_floor_each_dimensions_batch_average_kl_eq_12_2():
     model, x, eps = batch()
-    rec, kl_dims = model.terms_per_dim(x, eps)
+    rec, kl_dims, _ = model.terms_per_dim(x, eps)
     average = kl_dims.mean(dim=0).detach()  # K_d
     for floor in (0.0, float(average.min() + average.max()) / 2, 50.0):
         loss, rec_mean, kl_mean = model.loss(x, eps, free_bits=floor)
@@ -47,7 +47,7 @@ def test_the_per_dimension_kls_add_up_to_the_kl_analytic_and_monte_carlo():
     model, x, eps = batch(1)
     for mc in (False, True):
         _, kl = model.terms(x, eps, mc_kl=mc)
-        _, kl_dims = model.terms_per_dim(x, eps, mc_kl=mc)
+        _, kl_dims, _ = model.terms_per_dim(x, eps, mc_kl=mc)
         torch.testing.assert_close(kl_dims.sum(dim=1), kl)
     from vae_torch import distributions as dist
 
@@ -109,7 +109,7 @@ def test_the_mmd_penalty_adds_lambda_times_the_codes_mmd_and_keeps_the_true_elbo
     prior = torch.randn(5, 3, generator=torch.Generator().manual_seed(9))
     plain, rec, kl = model.loss(x, eps)
     penalised, rec2, kl2 = model.loss(x, eps, mmd=100.0, prior_draws=prior)
-    _, _, z = model.terms_and_codes(x, eps)
+    _, _, z = model.terms_per_dim(x, eps)
     torch.testing.assert_close(penalised, plain + 100.0 * dist.mmd_u_statistic(z, prior))
     assert (rec2, kl2) == (rec, kl)  # the ELBO's terms are reported unchanged
     with pytest.raises(ValueError, match="prior_draws"):

@@ -88,7 +88,7 @@ class VAE(nn.Module):
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(log p(x|z), KL) per example (B,) each, for noise ``eps`` (B, latent)."""
-        rec, kl = self.terms_per_dim(x, eps, c, mc_kl)
+        rec, kl, _ = self.terms_per_dim(x, eps, c, mc_kl)
         return rec, kl.sum(dim=-1)
 
     def terms_per_dim(
@@ -97,19 +97,9 @@ class VAE(nn.Module):
         eps: torch.Tensor,
         c: torch.Tensor | None = None,
         mc_kl: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(log p(x|z) (B,), the KL of each latent dimension (B, latent))."""
-        rec, kl_dims, _ = self.terms_and_codes(x, eps, c, mc_kl)
-        return rec, kl_dims
-
-    def terms_and_codes(
-        self,
-        x: torch.Tensor,
-        eps: torch.Tensor,
-        c: torch.Tensor | None = None,
-        mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``terms_per_dim`` and the codes z (B, latent) it decoded."""
+        """(log p(x|z) (B,), the KL of each latent dimension (B, latent), the codes z
+        (B, latent) it decoded)."""
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
@@ -136,7 +126,7 @@ class VAE(nn.Module):
         Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (12.2); with ``mmd``
         λ > 0, λ MMD² (12.3) between the batch's codes z and ``prior_draws`` (m, latent)
         of N(0, I) is added."""
-        rec, kl_dims, z = self.terms_and_codes(x, eps, c, mc_kl)
+        rec, kl_dims, z = self.terms_per_dim(x, eps, c, mc_kl)
         kl = kl_dims.sum(dim=-1)
         floored = free_bits > 0
         penalty = kl_dims.mean(dim=0).clamp(min=free_bits).sum() if floored else kl.mean()
