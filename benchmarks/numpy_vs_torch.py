@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from common import machine
 
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.data import load_dataset
 from vae_numpy.data.pixels import scale
 from vae_numpy.model import MLPVAE

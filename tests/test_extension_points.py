@@ -20,12 +20,15 @@ from vae_numpy.data import DATASETS, Dataset, RawDataset, register_dataset
 from vae_numpy.data.dataset import FileCheck, check_splits, sha256
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.gradcheck import check_gradients
-from vae_numpy.likelihoods import LIKELIHOODS, Likelihood, make_likelihood, register
+from vae_numpy.likelihoods import LIKELIHOODS, Likelihood, Parameter, register
 from vae_numpy.model import MLPVAE as NumpyMLPVAE
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import Options
+from vae_torch.checkpoint import load_run, read_checkpoint
 from vae_torch.evaluation import evaluate
 from vae_torch.figures import FIGURES, Context, figure_of, make_figures, pixel_size, register_figure
+from vae_torch.likelihoods import TORCH_LIKELIHOODS, make_likelihood
+from vae_torch.likelihoods import register as register_torch_likelihood
 from vae_torch.models import MODELS, VAE
 from vae_torch.models.registry import ModelKind, register_model
 from vae_torch.plotting import show_grid
@@ -82,23 +85,15 @@ def write_stripes(folder: Path) -> None:
 
 
 class Laplace(Likelihood):
-    """log p(x|z) = Σ_d [−|x_d − x̂_d| / b − log 2b], the decoder outputs x̂; b = --sigma."""
+    """log p(x|z) = Σ_d [−|x_d − x̂_d| / b − log 2b], the decoder outputs x̂; b = --scale."""
 
     name = "laplace"
     check = ""  # a toy: the real recipe names the elbo_math check of its log-density
     pixels = tuple(Pixels)
     default_pixels = Pixels.DEQUANTIZED
     pixels_note = ""
-
-    def __init__(self, scale: float = 0.1):
-        self.scale = scale
-
-    @classmethod
-    def from_config(cls, config) -> "Laplace":
-        return cls(config.sigma)
-
-    def params(self) -> dict:
-        return {"sigma": self.scale}
+    parameters = (Parameter("scale", 0.1, "the Laplace likelihood's scale b", "b"),)
+    scale: float
 
     def log_prob(self, x, out):
         d = x.shape[-1]
@@ -110,11 +105,15 @@ class Laplace(Likelihood):
     def mean(self, out):
         return out
 
-    def log_prob_torch(self, x, out):
+
+class TorchLaplace(Laplace):
+    """Its torch half: the same log-density and mean on tensors."""
+
+    def log_prob(self, x, out):
         d = x.shape[-1]
         return -(x - out).abs().sum(dim=-1) / self.scale - d * math.log(2 * self.scale)
 
-    def mean_torch(self, out):
+    def mean(self, out):
         return out
 
 
@@ -160,10 +159,11 @@ def mean_images(ctx: Context):
 @pytest.fixture
 def toys(tmp_path):
     """The four toys registered; every registry as it was afterwards."""
-    registries = (DATASETS, LIKELIHOODS, MODELS, FIGURES)
+    registries = (DATASETS, LIKELIHOODS, TORCH_LIKELIHOODS, MODELS, FIGURES)
     saved = [dict(r) for r in registries]
     register_dataset(Stripes())
     register(Laplace)
+    register_torch_likelihood(TorchLaplace)
     register_model(ModelKind("linear", lambda c, shape, n: LinearVAE(c, shape), False, "linear"))
     register_figure("mean-image", (4.0, 2.4))(mean_images)
     write_stripes(tmp_path)
@@ -174,12 +174,15 @@ def toys(tmp_path):
 
 
 def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys, tmp_path):
-    config = TrainConfig(
-        model="linear", likelihood="laplace", dataset="stripes", latent_dim=2, epochs=3,
-        batch_size=8, n_val=8, lr=1e-2,
+    config = TrainConfig.from_flags(
+        model="linear", likelihood="laplace", scale=0.2, dataset="stripes", latent_dim=2,
+        epochs=3, batch_size=8, n_val=8, lr=1e-2,
     )  # fmt: skip
     history = train_torch(config, tmp_path / "run", toys)
     assert len(history) == 3 and history[-1]["val_elbo"] > history[0]["val_elbo"]
+    loaded = load_run(tmp_path / "run")  # the parameter is recorded and comes back
+    assert loaded.model.likelihood == Laplace(scale=0.2) and loaded.config.record()["scale"] == 0.2
+    assert read_checkpoint(tmp_path / "run" / "checkpoint.pt")["architecture"]["scale"] == 0.2
 
     result = evaluate(tmp_path / "run", k=5, options=toys, samples=20)
     assert result["examples"] == 16 and result["likelihood"] == "laplace"

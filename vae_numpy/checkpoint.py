@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.model import MLPVAE
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import atomic_path
@@ -42,7 +42,7 @@ def load_model(path: Path, config: MLPConfig | None = None) -> MLPVAE:
     arrays = load_arrays(path)
     if ARCHITECTURE_KEY not in arrays:
         raise VaeError(f"{path}: no architecture record; it was not written by save_model")
-    saved = MLPConfig(**json.loads(str(arrays.pop(ARCHITECTURE_KEY))))
+    saved = MLPConfig.from_record(json.loads(str(arrays.pop(ARCHITECTURE_KEY))))
     if config is not None and config != saved:
         raise VaeError(f"{path} holds a model of another architecture: {saved}, not {config}")
     names = {f"{n}.{p}" for n in saved.layer_shapes() for p in ("weight", "bias")}

@@ -11,15 +11,22 @@ likelihood.gaussian_is_scaled_sse and grad.gaussian_mean.
 softplus(ℓ) = log(1 + e^ℓ) = max(ℓ, 0) + log1p(e^{−|ℓ|}) is finite for any ℓ, so the
 Bernoulli term never takes the log of a sigmoid that rounded to 0 or 1.
 
-A ``Likelihood`` is everything the package knows of one p(x|z): its log-density and
-mean image in numpy (the hand-written reference, with its gradient) and in torch
-(the production backend, via ``vae_torch.distributions``, imported only when used),
-which pixel views it is a likelihood of, and how its nats become bits per dimension.
-``@register`` makes a subclass a ``--likelihood`` choice; no code branches on a name.
+A ``Likelihood`` is everything the reference knows of one p(x|z): its log-density, its
+gradient and its mean image in numpy, its own parameters (``Parameter``: σ of the
+Gaussian), which pixel views it is a likelihood of, and how its nats become bits per
+dimension. ``@register`` makes a subclass a ``--likelihood`` choice; no code branches
+on a name. The production backend completes each entry with its torch half, registered
+under the same name in ``vae_torch.likelihoods``; this module never imports torch.
+
+One rule for the formulas written twice (here in numpy, there in torch): the numpy
+function is the reference, cited by its equation; the torch one cites the same
+equation, imports its constants (series coefficients, floors) from here, and a
+cross-check in ``tests/crosscheck`` holds the two equal on the same inputs.
 """
 
 import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -27,6 +34,7 @@ import numpy as np
 from vae_numpy.data.pixels import Pixels
 from vae_numpy.gaussian import LOG_2PI
 from vae_numpy.layers import sigmoid, softplus
+from vae_numpy.run.errors import VaeError
 
 
 def bernoulli_log_likelihood(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -159,10 +167,34 @@ def dl_mean(out: np.ndarray) -> np.ndarray:
     return total / 255
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """A likelihood's own parameter, such as the Gaussian's σ: a positive number with a
+    default. Its name is the ``vae train`` flag (``--sigma``), the key under which runs
+    record it and the attribute of the likelihood that holds it."""
+
+    name: str
+    default: float
+    help: str
+    symbol: str = ""  # how tables show it (σ); its name where empty
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def value(self, given: float | None) -> float:
+        """``given`` (None: the default), checked: a positive, finite number."""
+        value = self.default if given is None else given
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise VaeError(f"{self.flag} must be positive, got {value!r}")
+        return float(value)
+
+
 class Likelihood(ABC):
-    """p(x|z) given the decoder's output ``out``; x and out are (..., D) arrays or tensors,
-    summed over the last axis. Subclasses set the class attributes and implement the
-    abstract methods."""
+    """p(x|z) given the decoder's output ``out``; x and out are (..., D) arrays, summed
+    over the last axis. Subclasses set the class attributes and implement the abstract
+    methods; a likelihood with parameters declares them in ``parameters`` and finds
+    them as attributes of the same names."""
 
     name: ClassVar[str]
     check: ClassVar[str]  # the elbo_math check its log-density implements
@@ -170,17 +202,21 @@ class Likelihood(ABC):
     default_pixels: ClassVar[Pixels]
     pixels_note: ClassVar[str]  # why the other views are refused
     outputs: ClassVar[int] = 1  # decoder outputs per pixel, stacked: [all firsts, all seconds]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
 
-    @classmethod
-    def from_config(cls, config) -> "Likelihood":
-        """The likelihood a TrainConfig or MLPConfig names (its parameters from there)."""
-        return cls()
+    def __init__(self, **values: float):
+        if unknown := sorted(set(values) - {p.name for p in self.parameters}):
+            raise VaeError(
+                f"{', '.join(f'--{u}' for u in unknown)}: the {self.name} likelihood has no "
+                f"such parameter{parameter_list(self.parameters)}"
+            )
+        for p in self.parameters:
+            setattr(self, p.name, p.value(values.get(p.name)))
 
-    def params(self) -> dict:
-        """Its parameters, as runs record them and comparisons require equal."""
-        return {}
+    def params(self) -> dict[str, float]:
+        """Its parameters by name, as runs record them and comparisons require equal."""
+        return {p.name: getattr(self, p.name) for p in self.parameters}
 
-    # numpy, the reference backend
     @abstractmethod
     def log_prob(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """log p(x|z) per example: (..., D), (..., outputs·D) -> (...)."""
@@ -192,15 +228,6 @@ class Likelihood(ABC):
     @abstractmethod
     def mean(self, out: np.ndarray) -> np.ndarray:
         """E[x|z] from the decoder's output: (..., outputs·D) -> (..., D)."""
-
-    # torch, the production backend
-    @abstractmethod
-    def log_prob_torch(self, x, out):
-        """The same as ``log_prob``, on torch tensors; x broadcasts over out's leading axes."""
-
-    @abstractmethod
-    def mean_torch(self, out):
-        """The same as ``mean``, on torch tensors."""
 
     # data and units
     def input_error(self, low: float, high: float) -> str | None:
@@ -216,7 +243,7 @@ class Likelihood(ABC):
         return f"bits/dim n/a: the {self.name} likelihood of {pixels} pixels is no likelihood"
 
     def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.params() == other.params()
+        return self.name == getattr(other, "name", None) and self.params() == other.params()
 
     def __hash__(self) -> int:
         return hash((self.name, tuple(sorted(self.params().items()))))
@@ -224,6 +251,13 @@ class Likelihood(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
+
+
+def parameter_list(parameters: tuple[Parameter, ...]) -> str:
+    """ "; its parameters: --a, --b" for a message, or "" where there are none."""
+    if not parameters:
+        return "; it has none"
+    return "; its parameters: " + ", ".join(p.flag for p in parameters)
 
 
 def outside_unit_interval(low: float, high: float, needs: str) -> str | None:
@@ -243,8 +277,6 @@ def register(cls: type[Likelihood]) -> type[Likelihood]:
 
 
 def likelihood_class(name: str) -> type[Likelihood]:
-    from vae_numpy.run.errors import VaeError
-
     try:
         return LIKELIHOODS[name]
     except KeyError:
@@ -255,7 +287,36 @@ def likelihood_class(name: str) -> type[Likelihood]:
 
 def make_likelihood(config) -> Likelihood:
     """The likelihood that a TrainConfig or MLPConfig names, with its parameters."""
-    return likelihood_class(config.likelihood).from_config(config)
+    return likelihood_class(config.likelihood)(**config.likelihood_params)
+
+
+def all_parameters() -> dict[str, Parameter]:
+    """Every registered likelihood's parameters by name: the flags of ``vae train``."""
+    found: dict[str, Parameter] = {}
+    for cls in LIKELIHOODS.values():
+        for p in cls.parameters:
+            found.setdefault(p.name, p)
+    return found
+
+
+def sort_parameters(name: str, flat: dict, strict: bool) -> tuple[dict, dict[str, float]]:
+    """Split a flat mapping (flags, a recipe, a saved record) into the rest and the
+    parameters of likelihood ``name``. A parameter of another likelihood is refused when
+    ``strict`` (a flag the user gave) and dropped otherwise (an old record's σ)."""
+    known = all_parameters()
+    rest = {key: value for key, value in flat.items() if key not in known}
+    given = {key: value for key, value in flat.items() if key in known}
+    if name not in LIKELIHOODS:  # the config says what is wrong with the name
+        return rest, given
+    mine = {p.name for p in likelihood_class(name).parameters}
+    if strict and (foreign := sorted(set(given) - mine)):
+        owners = sorted({cls.name for cls in LIKELIHOODS.values() for p in cls.parameters
+                         if p.name in foreign})  # fmt: skip
+        raise VaeError(
+            f"{', '.join(known[f].flag for f in foreign)} belongs to --likelihood "
+            f"{' or '.join(owners)}, not {name}{parameter_list(likelihood_class(name).parameters)}"
+        )
+    return rest, {key: value for key, value in given.items() if key in mine}
 
 
 @register
@@ -276,14 +337,6 @@ class Bernoulli(Likelihood):
 
     def mean(self, out):
         return sigmoid(out)
-
-    def log_prob_torch(self, x, out):
-        from vae_torch import distributions
-
-        return distributions.bernoulli_log_likelihood(x, out)  # (3.2)
-
-    def mean_torch(self, out):
-        return out.sigmoid()
 
     def input_error(self, low, high):
         return outside_unit_interval(low, high, "the Bernoulli likelihood needs pixels in [0, 1]")
@@ -322,16 +375,6 @@ class ContinuousBernoulli(Likelihood):
     def mean(self, out):
         return cb_mean(out)
 
-    def log_prob_torch(self, x, out):
-        from vae_torch import distributions
-
-        return distributions.cb_log_likelihood(x, out)  # (3.7)
-
-    def mean_torch(self, out):
-        from vae_torch import distributions
-
-        return distributions.cb_mean(out)
-
     def input_error(self, low, high):
         return outside_unit_interval(low, high, "the continuous Bernoulli is a density on [0, 1]")
 
@@ -359,15 +402,10 @@ class Gaussian(Likelihood):
     default_pixels = Pixels.DEQUANTIZED
     pixels_note = ""
 
-    def __init__(self, sigma: float = 0.1):
-        self.sigma = sigma
-
-    @classmethod
-    def from_config(cls, config) -> "Gaussian":
-        return cls(config.sigma)
-
-    def params(self) -> dict:
-        return {"sigma": self.sigma}
+    parameters = (
+        Parameter("sigma", 0.1, "the Gaussian likelihood's fixed standard deviation", "σ"),
+    )
+    sigma: float
 
     def log_prob(self, x, out):
         return gaussian_log_likelihood(x, out, self.sigma)  # (3.4)
@@ -376,14 +414,6 @@ class Gaussian(Likelihood):
         return gaussian_grad(x, out, self.sigma)  # (6.4)
 
     def mean(self, out):
-        return out
-
-    def log_prob_torch(self, x, out):
-        from vae_torch import distributions
-
-        return distributions.gaussian_log_likelihood(x, out, self.sigma)  # (3.4)
-
-    def mean_torch(self, out):
         return out
 
     def bits_per_dim(self, nats, pixels, dims):
@@ -423,16 +453,6 @@ class DiscretizedLogistic(Likelihood):
 
     def mean(self, out):
         return dl_mean(out)  # (3.13)
-
-    def log_prob_torch(self, x, out):
-        from vae_torch import distributions
-
-        return distributions.dl_log_likelihood(x, out)
-
-    def mean_torch(self, out):
-        from vae_torch import distributions
-
-        return distributions.dl_mean(out)
 
     def input_error(self, low, high):
         return outside_unit_interval(

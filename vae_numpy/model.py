@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vae_numpy import gaussian
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.layers import ACTIVATIONS, Linear
 from vae_numpy.likelihoods import make_likelihood
 from vae_numpy.run.errors import VaeError

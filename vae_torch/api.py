@@ -21,8 +21,10 @@ from pathlib import Path
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import DEFAULTS, Options
+from vae_numpy.train import train_numpy
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.device import resolve_device
+from vae_torch.training import train_torch
 
 
 def train(config: TrainConfig | Mapping, out: str | Path, options: Options = DEFAULTS) -> LoadedRun:
@@ -34,10 +36,7 @@ def train(config: TrainConfig | Mapping, out: str | Path, options: Options = DEF
     "numpy" (the hand-written reference, MLP only). ``vae train`` calls this.
     """
     if isinstance(config, Mapping):
-        config = TrainConfig(**config)
-    if config.backend == "numpy":
-        from vae_numpy.train import train_numpy as trainer
-    else:
-        from vae_torch.training import train_torch as trainer
+        config = TrainConfig.from_flags(**config)
+    trainer = train_numpy if config.backend == "numpy" else train_torch
     trainer(config, Path(out), options)
     return load_run(out, resolve_device(options.device or config.device))

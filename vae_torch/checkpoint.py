@@ -12,16 +12,19 @@ numpy backend's runs (model.npz), converting the model to torch.
 
 import pickle
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from vae_numpy.checkpoint import load_model
+from vae_numpy.likelihoods import sort_parameters
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.io import atomic_path
 from vae_numpy.run.records import best_epoch
+from vae_torch.convert import to_torch
 from vae_torch.models import VAE, architecture, build_model
 
 FORMAT = "vae-from-scratch checkpoint"
@@ -40,7 +43,7 @@ def save_checkpoint(
     state = {
         "format": FORMAT,
         "version": VERSION,
-        "config": asdict(config),
+        "config": config.record(),
         "architecture": architecture(config, model.image_shape, model.n_classes),
         "epoch": epoch,
         "history": history,
@@ -68,7 +71,10 @@ def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:
         raise VaeError(f"{path} is a torch file but not a checkpoint written by vae train")
     if state.get("version") != VERSION:
         raise VaeError(f"{path}: checkpoint version {state.get('version')}, expected {VERSION}")
-    state["architecture"] = {"image_shape": FIRST_IMAGE_SHAPE} | state["architecture"]
+    record = {"image_shape": FIRST_IMAGE_SHAPE} | state["architecture"]
+    # records before the likelihoods declared their parameters held σ for every likelihood
+    rest, params = sort_parameters(record.get("likelihood", "bernoulli"), record, strict=False)
+    state["architecture"] = rest | params
     return state
 
 
@@ -130,7 +136,7 @@ def load_run(
             "interrupted)"
         )
     state = read_checkpoint(path, device)
-    config = TrainConfig(**state["config"])
+    config = TrainConfig.from_record(state["config"])
     record = state["architecture"]
     model = build_model(config, tuple(record["image_shape"]), record["n_classes"])
     model = model.to(device=device, dtype=getattr(torch, config.dtype))
@@ -143,9 +149,6 @@ def load_numpy_run(
     folder: RunFolder, config: TrainConfig, path: Path, which: str, device
 ) -> LoadedRun:
     """A numpy run's model, converted to torch."""
-    from vae_numpy.checkpoint import load_model
-    from vae_torch.convert import to_torch
-
     shape = folder.environment().get("image_shape")
     model = to_torch(load_model(path), torch.float32, shape and tuple(shape))
     history = folder.history()

@@ -15,6 +15,7 @@ import types
 import typing
 from pathlib import Path
 
+from vae_numpy.likelihoods import all_parameters
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
@@ -91,7 +92,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "likelihood_params"]
+    fields = {name: getattr(args, name) for name in [*names, *all_parameters()]}
     fields = {name: value for name, value in fields.items() if value is not None}
     if (args.out is None) == (args.resume is None):
         raise VaeError("give either --out NEW_RUN_FOLDER or --resume RUN_FOLDER")
@@ -112,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from vae_torch.api import train
 
         out = args.out
-        history = train(TrainConfig(**fields), out, options).history
+        history = train(TrainConfig.from_flags(**fields), out, options).history
     last = history[-1]
     if main_process():
         print(f"done: validation ELBO {last['val_elbo']:.2f} nats/example; run folder {out}")
@@ -244,15 +246,20 @@ def registry_names(registry: str) -> list[str]:
         from vae_numpy.data import Pixels
 
         return list(Pixels)
-    from vae_numpy.config import ACTIVATION_NAMES
+    from vae_numpy.architecture import ACTIVATION_NAMES
 
     return list(ACTIVATION_NAMES)
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field; None (not given) leaves the field's default."""
+    """One flag per TrainConfig field, and one per parameter of a registered likelihood
+    (``--sigma``); None (not given) leaves the default."""
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
+        if f.name == "likelihood_params":  # a flag per parameter, after --likelihood
+            for p in all_parameters().values():
+                parser.add_argument(p.flag, type=float, help=f"{p.help} (default {p.default:g})")
+            continue
         flag, kind = "--" + f.name.replace("_", "-"), hints[f.name]
         text = f.metadata["help"]
         if f.metadata["registry"]:

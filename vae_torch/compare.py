@@ -72,8 +72,7 @@ def compare_runs(
         "dataset": first.dataset,
         "pixels": first.pixels,
         "likelihood": first.likelihood,
-        "sigma": sorted({item.model.likelihood.params().get("sigma") for item in loaded} - {None})
-        or None,
+        "parameters": likelihood_parameters(loaded),
         "test_examples": evaluation["examples"],
         "units": "nats per example; training time in seconds (optimisation steps only)",
         "runs": rows,
@@ -85,6 +84,15 @@ def compare_runs(
     figure = samples_side_by_side([item.model for item in loaded], names, seed, rows)
     files = save(figure, out, "comparison")
     return record | {"table": table, "files": [str(out / "comparison.md"), *map(str, files)]}
+
+
+def likelihood_parameters(loaded: list[LoadedRun]) -> dict[str, list[float]]:
+    """The values each likelihood parameter takes across the runs, by its table symbol."""
+    values: dict[str, set[float]] = {}
+    for item in loaded:
+        for p in item.model.likelihood.parameters:
+            values.setdefault(p.symbol or p.name, set()).add(getattr(item.model.likelihood, p.name))
+    return {symbol: sorted(found) for symbol, found in values.items()}
 
 
 def is_likelihood(item: LoadedRun) -> bool:
@@ -162,9 +170,10 @@ def sample_cells(q: dict | None) -> list[str]:
 
 
 def markdown_table(record: dict) -> str:
-    sigma = ""
-    if record["sigma"]:
-        sigma = ", σ = " + ", ".join(map(str, record["sigma"]))
+    params = "".join(
+        f", {symbol} = " + ", ".join(map(str, values))
+        for symbol, values in record["parameters"].items()
+    )
     k = record["runs"][0]["iwae_k"]
     head = [
         "run",
@@ -189,7 +198,7 @@ def markdown_table(record: dict) -> str:
     ]
     lines = [
         f"{record['dataset']} test set ({record['test_examples']:,} images), {record['pixels']} "
-        f"pixels, {record['likelihood']} likelihood{sigma}; nats per image, higher is better "
+        f"pixels, {record['likelihood']} likelihood{params}; nats per image, higher is better "
         "(ELBO = E_q[log p(x|z)] − KL ≤ IWAE_k ≤ log p(x) in expectation)",
         judge_line(record["runs"][0]["sample_quality"]),
         "",

@@ -19,7 +19,7 @@ import math
 import torch
 
 from vae_numpy.run.errors import VaeError
-from vae_torch import distributions as dist
+from vae_torch import gaussian
 from vae_torch.models import VAE
 
 ACTIVE = 0.01  # Burda et al.'s threshold on Cov_x E_q[z_d]
@@ -53,7 +53,7 @@ def latent_diagnostics(
     """KL per dimension, active units and the ELBO surgery of the images x."""
     mu, log_var = posteriors(model, x, c)
     n = len(mu)
-    kl_per_dim = dist.kl_std_normal_dims(mu, log_var).mean(dim=0)  # (4.7), per d
+    kl_per_dim = gaussian.kl_std_normal_dims(mu, log_var).mean(dim=0)  # (4.7), per d
     activity = mu.var(dim=0) if n > 1 else torch.zeros_like(mu[0])
     marginal, marginal_se = marginal_kl(mu, log_var, draws, seed)
     average = kl_per_dim.sum().item()
@@ -85,7 +85,7 @@ def marginal_kl(
     n = len(mu)
     pick = torch.randint(n, (draws,), generator=generator)
     eps = torch.randn((draws, mu.shape[1]), generator=generator, dtype=mu.dtype)
-    z = dist.reparameterize(mu[pick], log_var[pick], eps)  # (draws, latent), z ~ q̄
+    z = gaussian.reparameterize(mu[pick], log_var[pick], eps)  # (draws, latent), z ~ q̄
     values = log_density_ratio(z, mu, log_var, chunk)
     se = values.std().item() / math.sqrt(draws) if draws > 1 else math.nan
     return values.mean().item(), se
@@ -101,7 +101,7 @@ def log_density_ratio(
     z, mu, log_var = (t.to("cpu", mu.dtype) for t in (z, mu, log_var))
     terms = []
     for part in z.split(chunk):
-        log_q = dist.log_normal(part[:, None, :], mu[None], log_var[None])  # (chunk, N)
+        log_q = gaussian.log_normal(part[:, None, :], mu[None], log_var[None])  # (chunk, N)
         log_q_bar = torch.logsumexp(log_q, dim=1) - math.log(len(mu))
-        terms.append(log_q_bar - dist.log_std_normal(part))
+        terms.append(log_q_bar - gaussian.log_std_normal(part))
     return torch.cat(terms) if terms else z.new_zeros(0)

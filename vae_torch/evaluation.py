@@ -16,7 +16,9 @@ from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.data import DeviceSplit, run_splits
 from vae_torch.device import device_name, resolve_device
 from vae_torch.diagnostics import latent_diagnostics
+from vae_torch.judge import get_judge
 from vae_torch.metrics import dataset_elbo, iw_estimate
+from vae_torch.sample_quality import sample_quality
 
 
 def evaluate(
@@ -112,9 +114,6 @@ def judged_samples(
     loaded: LoadedRun, test: DeviceSplit, train: DeviceSplit, n: int, options: Options
 ) -> dict:
     """The sample scores of ``vae_torch.sample_quality``, or why there are none."""
-    from vae_torch.judge import get_judge
-    from vae_torch.sample_quality import sample_quality
-
     if len(test.classes) < 2:
         return {"n/a": f"{loaded.config.dataset} has no class labels, so it has no judge"}
     judge = get_judge(loaded.config.dataset, options)

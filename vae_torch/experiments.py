@@ -12,11 +12,14 @@ the number of optimisation steps is comparable. metrics.json says which was used
 """
 
 import dataclasses
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from elbo_math.handouts import handout
-from vae_numpy.data.dataset import dataset_spec
+from vae_numpy.data.folders import write_emoji_folder
+from vae_numpy.data.imports import ImportSettings, find_import, import_dataset
+from vae_numpy.data.load import dataset_spec
 from vae_numpy.data.sources import locate
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
@@ -28,6 +31,7 @@ from vae_torch.compare import compare_runs
 from vae_torch.evaluation import evaluate
 from vae_torch.figures import figure_of, make_figures
 from vae_torch.plotting import latent_curves, save
+from vae_torch.training import latent_hook, resume_torch, train_torch
 
 DIGITS = "digits"  # full MNIST where present, else mnist-5k
 EMOJI = "emoji"  # Debian's colour emoji, drawn and imported by the recipe (vae data emoji)
@@ -290,11 +294,6 @@ RECIPES = {
 def ensure_emoji(options: Options) -> None:
     """The ``emoji`` import, made when it is missing: the font's emoji drawn into a
     temporary folder, then imported as any folder of images is (``vae data import``)."""
-    import tempfile
-
-    from vae_numpy.data.folders import write_emoji_folder
-    from vae_numpy.data.imports import ImportSettings, find_import, import_dataset
-
     if find_import(EMOJI) is not None:
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -323,7 +322,7 @@ def configs(
     unless its fields give its own; ``epochs`` (``vae experiment --epochs``) overrides both."""
     forced = {"epochs": epochs} if epochs is not None else {}
     return {
-        name: TrainConfig(
+        name: TrainConfig.from_flags(
             **{"epochs": recipe.epochs[dataset]} | fields | forced, dataset=dataset, device=device
         )
         for name, fields in recipe.runs.items()
@@ -362,14 +361,12 @@ def ensure_trained(
 ) -> str:
     """Train ``run`` to ``config.epochs``: from scratch, by resuming it, or not at all
     when it is done. Returns which."""
-    from vae_torch.training import latent_hook, resume_torch, train_torch
-
     hook = latent_hook if track_latent else None
     if not run.checkpoint.is_file():
         train_torch(config, run.path, options, hook)
         return "trained"
     state = read_checkpoint(run.checkpoint)
-    saved = TrainConfig(**state["config"])
+    saved = TrainConfig.from_record(state["config"])
     ignore = {"epochs": config.epochs, "device": config.device}
     if dataclasses.replace(saved, **ignore) != config:
         raise VaeError(
@@ -463,7 +460,7 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
     return {
         "folder": str(run),
         "status": status,
-        "config": dataclasses.asdict(config),
+        "config": config.record(),
         "last_epoch": history[-1],
         # the optimisation steps of every epoch, and with the validations: the run's time
         "train_seconds": sum(r["train_seconds"] for r in history),

@@ -24,8 +24,12 @@ their posteriors from the encoder. The latent-space explorer of the notes loads
 ``decoder.onnx`` with these two files.
 """
 
+import contextlib
+import io
 import json
+import logging
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +40,10 @@ from torch import nn
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.checkpoint import load_run
+from vae_torch.data import run_split
 from vae_torch.diagnostics import dims_by_kl, posteriors
-from vae_torch.distributions import kl_std_normal_dims
+from vae_torch.gaussian import kl_std_normal_dims
 from vae_torch.models import VAE
 
 TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
@@ -86,9 +92,6 @@ def export_onnx(
 ) -> list[Exported]:
     """Export the run's model (the ``which`` checkpoint) into ``out`` (default RUN/onnx)
     and check each graph with onnxruntime; see the module docstring."""
-    from vae_torch.checkpoint import load_run
-    from vae_torch.data import run_split
-
     try:
         import onnxruntime
     except ImportError:
@@ -196,11 +199,6 @@ def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
 
 def write_graph(graph: nn.Module, inputs: tuple, input_spec: dict, output_spec: dict, path: Path):
     """``torch.onnx.export`` into ``path``, atomically, with the batch axis dynamic."""
-    import contextlib
-    import io
-    import logging
-    import warnings
-
     batch = torch.export.Dim("B", min=1)
     shapes = tuple({0: batch} for _ in inputs)
     with (

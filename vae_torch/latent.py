@@ -17,7 +17,7 @@ by hand (tests/torch/test_figures.py) apart from the drawing (``vae_torch.figure
 import torch
 
 from vae_numpy.run.errors import VaeError
-from vae_torch import distributions as dist
+from vae_torch import gaussian
 from vae_torch.models import VAE
 
 
@@ -38,7 +38,7 @@ def posterior_samples(
     for start in range(0, len(x), batch_size):
         part = slice(start, start + batch_size)
         mu, log_var = model.encoder(x[part], model.one_hot(None if c is None else c[part]))
-        parts.append(dist.reparameterize(mu, log_var, eps[part]))
+        parts.append(gaussian.reparameterize(mu, log_var, eps[part]))
     return torch.cat(parts) if parts else eps
 
 

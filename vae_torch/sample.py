@@ -4,11 +4,13 @@ from pathlib import Path
 
 import torch
 
+from vae_numpy.data import load_dataset
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.device import resolve_device
+from vae_torch.judge import CONFIDENT, get_judge
 from vae_torch.latent import each_class
 from vae_torch.plotting import as_images, new_figure, save, show_grid
 
@@ -52,9 +54,6 @@ def write_samples(
 
 def judged(dataset: str, images: torch.Tensor, label: int | None, options: Options) -> str:
     """How many of ``images`` the judge of ``dataset`` recognises (and calls ``label``)."""
-    from vae_numpy.data import load_dataset
-    from vae_torch.judge import CONFIDENT, get_judge
-
     if len(load_dataset(dataset, options).classes) < 2:
         return f"{dataset} has no labels: no judge"
     judge = get_judge(dataset, options)

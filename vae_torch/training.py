@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
@@ -41,6 +40,7 @@ from vae_numpy.run.records import (
 from vae_torch.checkpoint import load_state, read_checkpoint, save_checkpoint
 from vae_torch.data import DeviceSplit, batch_indices, run_splits
 from vae_torch.device import device_name, resolve_device
+from vae_torch.diagnostics import latent_diagnostics
 from vae_torch.distributed import (
     SINGLE,
     World,
@@ -55,6 +55,7 @@ from vae_torch.distributed import (
 )
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE, build_model, model_kind
+from vae_torch.objectives import Batch, Objective, active_terms, kl_weight, needs_prior_draws
 
 REPORT_EVERY = 20  # batches between progress-bar updates (and NaN checks off the CPU)
 
@@ -107,7 +108,9 @@ def resume_torch(
             "epoch had finished); start it again with --out"
         )
     state = read_checkpoint(folder.checkpoint)
-    config = TrainConfig(**state["config"] | ({"epochs": epochs} if epochs is not None else {}))
+    config = TrainConfig.from_record(
+        state["config"] | ({"epochs": epochs} if epochs is not None else {})
+    )
     if state["epoch"] >= config.epochs:
         raise VaeError(
             f"{run} has finished all {config.epochs} epochs; "
@@ -118,8 +121,6 @@ def resume_torch(
 
 def latent_hook(model: VAE, val: DeviceSplit) -> dict:
     """Active units, KL per dimension and the ELBO surgery (8.6) of the validation images."""
-    from vae_torch.diagnostics import latent_diagnostics
-
     c = val.labels if model.n_classes else None
     d = latent_diagnostics(model, val.fixed.view(-1, *model.x_shape), c, draws=LATENT_DRAWS)
     return {
@@ -131,26 +132,6 @@ def latent_hook(model: VAE, val: DeviceSplit) -> dict:
 
 
 LATENT_DRAWS = 500  # Monte Carlo draws of the surgery after each epoch
-
-
-class Objective(nn.Module):
-    """The training loss of a batch as a module's forward pass, so that
-    DistributedDataParallel sees the pass whose gradients it averages: (the objective,
-    mean log p(x|z), mean KL) of ``VAE.loss`` or ``VAE.iwae_loss``."""
-
-    def __init__(self, model: VAE, config: TrainConfig):
-        super().__init__()
-        self.model, self.config = model, config
-
-    def forward(self, x, eps, c, beta: float):
-        config = self.config
-        if config.objective != "elbo":  # eps (B, k, latent) -> (k, B, latent)
-            dreg = config.objective == "iwae-dreg"
-            return self.model.iwae_loss(x, eps.transpose(0, 1), c, dreg)
-        prior = None
-        if config.mmd:  # eps (B, 2, latent): the reparameterisation's noise, prior draws
-            eps, prior = eps.unbind(dim=1)
-        return self.model.loss(x, eps, beta, c, config.mc_kl, config.free_bits, config.mmd, prior)
 
 
 @dataclass
@@ -168,6 +149,7 @@ class Session:
 
     def __post_init__(self):
         objective = Objective(self.model, self.config)
+        self.objective_terms = objective.terms
         if self.world.distributed:
             ids = [self.device] if self.device.type == "cuda" else None
             objective = DistributedDataParallel(objective, device_ids=ids)
@@ -218,10 +200,11 @@ def _train_in(
             f"--batch-size {config.batch_size} is the global batch and must split evenly over "
             f"the {world.size} processes; give a multiple of {world.size}"
         )
-    if world.distributed and (config.free_bits or config.mmd):
+    if world.distributed and (whole := [t for t in active_terms(config) if t.whole_batch]):
         raise VaeError(
-            "--free-bits and --mmd act on statistics of the whole batch (each dimension's "
-            "average KL, the codes' distribution), which no rank sees; train in one process"
+            f"{' and '.join(t.flag for t in whole)} act{'s' * (len(whole) == 1)} on statistics "
+            "of the whole batch (each dimension's average KL, the codes' distribution), "
+            "which no rank sees; train in one process"
         )
     dtype = getattr(torch, config.dtype)
     train, val = run_splits(config, ("train", "val"), dev, dtype, options)
@@ -267,29 +250,11 @@ def _train_in(
         run.write_history(history)
         if report:
             tqdm.write(epoch_line(history[-1]))
-            if closed_under_mmd(config, history):
-                tqdm.write(
-                    f"warning: the code is closed (validation KL below {CLOSED_KL} nats for "
-                    f"{CLOSED_EPOCHS} epochs), and an MMD penalty can keep it closed for good; "
-                    f"if it stays so, train again with a smaller --mmd than {config.mmd:g} "
-                    "(chapter 12)"
-                )
+            for term in session.objective_terms:
+                if warning := term.warning(history):
+                    tqdm.write(f"warning: {warning}")
     barrier(world)  # every rank returns once rank 0 has written the last epoch
     return history
-
-
-CLOSED_KL, CLOSED_EPOCHS = 0.1, 3  # a code this closed this long under --mmd may stay so
-
-
-def closed_under_mmd(config: TrainConfig, history: list[dict]) -> bool:
-    """Whether a penalised run's validation KL has now stayed below CLOSED_KL nats for
-    exactly CLOSED_EPOCHS epochs in a row (so it is said once per closed stretch)."""
-    streak = 0
-    for record in reversed(history):
-        if record["val_kl"] >= CLOSED_KL:
-            break
-        streak += 1
-    return bool(config.mmd) and streak == CLOSED_EPOCHS
 
 
 def run_epoch(s: Session, ep: int) -> dict:
@@ -304,21 +269,12 @@ def run_epoch(s: Session, ep: int) -> dict:
     val = dataset_elbo(s.model, s.val.fixed.view(-1, *s.model.x_shape), val_c, world=s.world)
     record = epoch_record(ep, train, val, train_seconds, time.perf_counter() - start)
     steps = -(-len(s.train) // s.config.batch_size)
-    if s.config.warmup or s.config.free_bits or s.config.mmd or s.config.objective != "elbo":
+    if active_terms(s.config) or s.config.objective != "elbo":
         record["kl_weight"] = kl_weight(s.config, ep * steps - 1, steps)  # at its last step
         record["train_objective"] = objective
     if s.config.lr_schedule != "constant":
         record["lr"] = learning_rate(s.config, ep * steps - 1, steps)  # at its last step
     return record
-
-
-def kl_weight(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
-    """β at optimisation step ``step`` (from 0): with a warm-up of W epochs,
-    kl_weight · min(1, step / (W · steps per epoch)), rising linearly from 0; else
-    kl_weight. A function of the step alone, so a resumed run repeats it exactly."""
-    if not config.warmup:
-        return config.kl_weight
-    return config.kl_weight * min(1.0, step / (config.warmup * steps_per_epoch))
 
 
 def learning_rate(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
@@ -342,12 +298,16 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
     x_all = s.train.epoch(generator, config.shift).view(-1, *model.x_shape)
     batches = batch_indices(len(s.train), config.batch_size, generator, dev)
     # per example: k draws for the IWAE objectives; the noise of z and a draw of the prior
-    # for an MMD penalty; else the noise of z
-    draws = config.k if config.objective != "elbo" else 2 if config.mmd else None
+    # for a term that needs one; else the noise of z
+    prior_draws = needs_prior_draws(config)
+    draws = config.k if config.objective != "elbo" else 2 if prior_draws else None
     shape = (len(s.train), config.latent_dim)
     if draws is not None:
         shape = (len(s.train), draws, config.latent_dim)
     eps_all = torch.randn(shape, generator=generator, device=dev, dtype=x_all.dtype)
+    prior_all = None
+    if prior_draws:  # drawn in one tensor with ε, so the stream is the same as it always was
+        eps_all, prior_all = eps_all.unbind(dim=1)
     autocast = (
         torch.autocast(dev.type, dtype=torch.bfloat16)
         if config.amp == "bf16"
@@ -362,12 +322,17 @@ def train_epoch(s: Session, ep: int) -> tuple[Bound, float]:
         # this rank's share of the global batch, and of its noise: example i of the
         # epoch's order gets draw i, whoever computes it
         mine = shard(len(batch), s.world)  # places in the batch
-        idx, eps = batch[mine], eps_all[offset + mine.start : offset + mine.stop]
-        offset += len(batch)
-        c = s.train.labels[idx] if model.n_classes else None
+        here = slice(offset + mine.start, offset + mine.stop)
+        idx, offset = batch[mine], offset + len(batch)
+        step = Batch(
+            x_all[idx],
+            eps_all[here],
+            s.train.labels[idx] if model.n_classes else None,
+            None if prior_all is None else prior_all[here],
+        )
         beta = kl_weight(config, first_step + b - 1, len(batches))
         with autocast:
-            loss, rec, kl = s.objective(x_all[idx], eps, c, beta)
+            loss, rec, kl = s.objective(step, beta)
         s.optimizer.zero_grad(set_to_none=True)
         (loss * s.scale(len(idx), len(batch))).backward()
         if config.lr_schedule != "constant":

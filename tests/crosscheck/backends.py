@@ -1,8 +1,8 @@
 """The two backends behind one float64 interface, so each property is written once.
 
-Every function takes and returns float64 numpy arrays. vae_numpy is reached through
-its modules (``gaussian.std``, not ``std``) and vae_torch through
-``vae_torch.distributions``, so a test that monkeypatches a function there (a
+Every function takes and returns float64 numpy arrays. Both backends are reached
+through their modules (``gaussian.std``, not ``std``; ``vae_torch.gaussian`` and
+``vae_torch.likelihoods``), so a test that monkeypatches a function there (a
 deliberately broken implementation) changes what is compared. Gradients: vae_numpy's
 hand-written ones; vae_torch's from autograd, of the summed quantity.
 
@@ -19,7 +19,8 @@ import torch
 
 from vae_numpy import gaussian as np_gaussian
 from vae_numpy import likelihoods as np_likelihoods
-from vae_torch import distributions as torch_dist
+from vae_torch import gaussian as torch_gaussian
+from vae_torch import likelihoods as torch_likelihoods
 
 
 @dataclass(frozen=True)
@@ -77,24 +78,28 @@ def _grads(f, *arrays, wrt: tuple[int, ...]) -> tuple[np.ndarray, ...]:
 
 TORCH = Backend(
     name="torch",
-    std=lambda log_var: _n(torch_dist.std(_t(log_var))),
+    std=lambda log_var: _n(torch_gaussian.std(_t(log_var))),
     reparameterize=lambda mu, log_var, eps: _n(
-        torch_dist.reparameterize(_t(mu), _t(log_var), _t(eps))
+        torch_gaussian.reparameterize(_t(mu), _t(log_var), _t(eps))
     ),
-    kl=lambda mu, log_var: _n(torch_dist.kl_std_normal(_t(mu), _t(log_var))),
+    kl=lambda mu, log_var: _n(torch_gaussian.kl_std_normal(_t(mu), _t(log_var))),
     kl_grad=lambda mu, log_var: _grads(
-        lambda m, v: torch_dist.kl_std_normal(m, v), mu, log_var, wrt=(0, 1)
+        lambda m, v: torch_gaussian.kl_std_normal(m, v), mu, log_var, wrt=(0, 1)
     ),
-    kl_monte_carlo=lambda z, mu, log_var: _n(torch_dist.kl_monte_carlo(_t(z), _t(mu), _t(log_var))),
-    log_normal=lambda z, mu, log_var: _n(torch_dist.log_normal(_t(z), _t(mu), _t(log_var))),
-    log_std_normal=lambda z: _n(torch_dist.log_std_normal(_t(z))),
-    bernoulli=lambda x, logits: _n(torch_dist.bernoulli_log_likelihood(_t(x), _t(logits))),
+    kl_monte_carlo=lambda z, mu, log_var: _n(
+        torch_gaussian.kl_monte_carlo(_t(z), _t(mu), _t(log_var))
+    ),
+    log_normal=lambda z, mu, log_var: _n(torch_gaussian.log_normal(_t(z), _t(mu), _t(log_var))),
+    log_std_normal=lambda z: _n(torch_gaussian.log_std_normal(_t(z))),
+    bernoulli=lambda x, logits: _n(torch_likelihoods.bernoulli_log_likelihood(_t(x), _t(logits))),
     bernoulli_grad=lambda x, logits: _grads(
-        lambda a, b: torch_dist.bernoulli_log_likelihood(a, b), x, logits, wrt=(1,)
+        lambda a, b: torch_likelihoods.bernoulli_log_likelihood(a, b), x, logits, wrt=(1,)
     )[0],
-    gaussian=lambda x, mean, sigma: _n(torch_dist.gaussian_log_likelihood(_t(x), _t(mean), sigma)),
+    gaussian=lambda x, mean, sigma: _n(
+        torch_likelihoods.gaussian_log_likelihood(_t(x), _t(mean), sigma)
+    ),
     gaussian_grad=lambda x, mean, sigma: _grads(
-        lambda a, b: torch_dist.gaussian_log_likelihood(a, b, sigma), x, mean, wrt=(1,)
+        lambda a, b: torch_likelihoods.gaussian_log_likelihood(a, b, sigma), x, mean, wrt=(1,)
     )[0],
 )
 

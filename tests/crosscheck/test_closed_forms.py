@@ -35,7 +35,8 @@ from crosscheck.common import (
 from elbo_math import numeric
 from vae_numpy import gaussian
 from vae_numpy.likelihoods import LIKELIHOODS
-from vae_torch import distributions
+from vae_torch import gaussian as torch_gaussian
+from vae_torch import likelihoods as torch_likelihoods
 
 # -- the comparisons: each a discrepancy, relative to the scale rounding is relative to --
 
@@ -155,7 +156,7 @@ BROKEN = 1e6 * SAME_FORMULA_TOL
 
 
 @pytest.mark.parametrize(
-    ("backend", "module", "exp"), [(NUMPY, gaussian, np.exp), (TORCH, distributions, torch.exp)]
+    ("backend", "module", "exp"), [(NUMPY, gaussian, np.exp), (TORCH, torch_gaussian, torch.exp)]
 )
 def test_a_variance_used_as_std_is_reported_eq_5_1(monkeypatch, backend, module, exp):
     assert reparameterize_discrepancy(backend, MU, LOG_VAR, EPS) < SAME_FORMULA_TOL
@@ -166,7 +167,7 @@ def test_a_variance_used_as_std_is_reported_eq_5_1(monkeypatch, backend, module,
 def test_a_dropped_gaussian_constant_is_reported_eq_3_4(monkeypatch):
     assert gaussian_discrepancy(TORCH, X, MEAN, SIGMA) < SAME_FORMULA_TOL
     monkeypatch.setattr(
-        distributions,
+        torch_likelihoods,
         "gaussian_log_likelihood",
         lambda x, mean, sigma: -((x - mean) ** 2).sum(-1) / (2 * sigma**2),
     )
@@ -176,7 +177,7 @@ def test_a_dropped_gaussian_constant_is_reported_eq_3_4(monkeypatch):
 def test_a_kl_without_its_minus_one_is_reported_eq_4_7(monkeypatch):
     assert kl_discrepancy(TORCH, MU, LOG_VAR) < SAME_FORMULA_TOL
     monkeypatch.setattr(
-        distributions,
+        torch_gaussian,
         "kl_std_normal",
         lambda mu, log_var: 0.5 * (mu * mu + torch.exp(log_var) - log_var).sum(-1),
     )
@@ -193,7 +194,7 @@ def test_sigmoid_then_log_is_reported_at_large_logits_eq_3_2(monkeypatch):
         p = torch.sigmoid(logits)
         return (x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(-1)
 
-    monkeypatch.setattr(distributions, "bernoulli_log_likelihood", sigmoid_then_log)
+    monkeypatch.setattr(torch_likelihoods, "bernoulli_log_likelihood", sigmoid_then_log)
     assert bernoulli_discrepancy(TORCH, x, logits) == np.inf  # log(1 − 1) = −inf
 
 

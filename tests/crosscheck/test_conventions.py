@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scipy.stats import logistic
 
 from elbo_math import numeric
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.likelihoods import DL_LOG_SCALE_MIN, LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_numpy.train import evaluate
@@ -50,7 +50,7 @@ def test_the_loss_sums_over_pixels_and_latents_and_averages_over_examples_eq_2_5
     if model.config.likelihood == "bernoulli":
         rec = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)
     elif model.config.likelihood == "gaussian":
-        rec = numeric.gaussian_log_likelihood(x, out, model.config.sigma, elementwise=True)
+        rec = numeric.gaussian_log_likelihood(x, out, model.likelihood.sigma, elementwise=True)
     elif model.config.likelihood == "continuous-bernoulli":
         # (3.7): the Bernoulli terms plus log(η / tanh(η/2))
         bernoulli = numeric.bernoulli_log_likelihood_from_logits(x, out, elementwise=True)

@@ -16,7 +16,7 @@ from vae_numpy.likelihoods import (
     dl_log_likelihood,
     dl_mean,
 )
-from vae_torch import distributions as dist
+from vae_torch import likelihoods as torch_likelihoods
 
 LEVELS = np.arange(256)
 MEANS = st.one_of(st.floats(-1.2, 1.2), st.floats(-60, 60))
@@ -58,7 +58,9 @@ def test_each_bin_mass_to_float64_precision_eq_3_10_3_12(k, mu, log_s):
     slope = abs(dl_grad(x, pack(float(mu32), float(log_s32)))[0])
     rounding = slope * 2**-23 * (2 + abs(mu))
     out32 = torch.tensor(pack(mu32, log_s32))
-    theirs = dist.dl_log_likelihood(torch.tensor([k / 255], dtype=torch.float32), out32).item()
+    theirs = torch_likelihoods.dl_log_likelihood(
+        torch.tensor([k / 255], dtype=torch.float32), out32
+    ).item()
     assert theirs == pytest.approx(expected32, rel=1e-5, abs=1e-5 + rounding)
 
 
@@ -71,14 +73,14 @@ def test_float32_masses_stay_finite_where_a_difference_of_sigmoids_is_log_0():
     b = (2 * x - 1 - out[0] - 1 / 255) / out[1].exp()
     assert torch.log(torch.sigmoid(a) - torch.sigmoid(b)).item() == -np.inf
     expected = exact_log_mass(100, out[0].item(), out[1].item())
-    assert dist.dl_log_likelihood(x, out).item() == pytest.approx(expected, rel=1e-5)
+    assert torch_likelihoods.dl_log_likelihood(x, out).item() == pytest.approx(expected, rel=1e-5)
 
 
 @given(MEANS, LOG_SCALES)
 def test_the_256_masses_sum_to_one_eq_3_10(mu, log_s):
     x = torch.tensor(LEVELS / 255, dtype=torch.float64)[:, None]
     out = torch.tensor(pack(mu, log_s), dtype=torch.float64).expand(256, 2)
-    total = dist.dl_log_likelihood(x, out).exp().sum().item()
+    total = torch_likelihoods.dl_log_likelihood(x, out).exp().sum().item()
     assert total == pytest.approx(1, abs=1e-12)
 
 
@@ -89,7 +91,7 @@ def test_the_mean_is_the_first_moment_of_the_bins_eq_3_13(mu, log_s):
     first_moment = np.sum(masses * LEVELS / 255)
     assert dl_mean(pack(mu, log_s))[0] == pytest.approx(first_moment, abs=1e-12)
     t = torch.tensor(pack(mu, log_s), dtype=torch.float64)
-    assert dist.dl_mean(t).item() == pytest.approx(first_moment, abs=1e-12)
+    assert torch_likelihoods.dl_mean(t).item() == pytest.approx(first_moment, abs=1e-12)
 
 
 def test_the_mean_by_scipys_logistic_and_not_the_centre_near_an_edge():
@@ -111,6 +113,6 @@ def test_the_hand_written_gradient_is_autograds_at_edges_interior_and_floor():
     mu = torch.randn(n, generator=g, dtype=torch.float64) * 1.5
     log_s = torch.rand(n, generator=g, dtype=torch.float64) * 9 - 8  # some below the floor
     out = torch.cat([mu, log_s]).requires_grad_()
-    dist.dl_log_likelihood(x, out).neg().backward()
+    torch_likelihoods.dl_log_likelihood(x, out).neg().backward()
     np.testing.assert_allclose(dl_grad(x.numpy(), out.detach().numpy()), out.grad, atol=1e-10)
     assert (out.grad[n:][log_s < DL_LOG_SCALE_MIN] == 0).all()

@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 from elbo_math import numeric
 from elbo_math.linear_gaussian_numeric import LinearGaussian
 from vae_numpy import gaussian, iwae, likelihoods
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.model import MLPVAE
-from vae_torch import distributions
+from vae_torch import likelihoods as torch_likelihoods
 from vae_torch.convert import to_torch
 from vae_torch.metrics import iw_estimate
 
@@ -55,7 +55,11 @@ seeds = st.integers(0, 2**32 - 1)
 
 def linear_vae(x_dim: int, latent_dim: int, sigma: float, rng: np.random.Generator) -> MLPVAE:
     config = MLPConfig(
-        x_dim=x_dim, hidden=(), latent_dim=latent_dim, likelihood="gaussian", sigma=sigma
+        x_dim=x_dim,
+        hidden=(),
+        latent_dim=latent_dim,
+        likelihood="gaussian",
+        likelihood_params={"sigma": sigma},
     )
     return MLPVAE.init(config, rng)
 
@@ -63,7 +67,7 @@ def linear_vae(x_dim: int, latent_dim: int, sigma: float, rng: np.random.Generat
 def ground_truth(model: MLPVAE) -> LinearGaussian:
     """The model's decoder as elbo_math's linear Gaussian model."""
     p = model.params
-    return LinearGaussian(p["decoder.out.weight"].T, p["decoder.out.bias"], model.config.sigma)
+    return LinearGaussian(p["decoder.out.weight"].T, p["decoder.out.bias"], model.likelihood.sigma)
 
 
 def data(truth: LinearGaussian, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -444,7 +448,7 @@ def test_a_torch_gaussian_without_its_constant_is_reported_eq_8_5(monkeypatch):
 
     assert spread() < EXACT_ATOL
     monkeypatch.setattr(
-        distributions,
+        torch_likelihoods,
         "gaussian_log_likelihood",
         lambda x, mean, sigma: -((x - mean) ** 2).sum(-1) / (2 * sigma**2),
     )

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vae_numpy import gaussian, iwae
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.likelihoods import LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_torch.convert import to_numpy, to_torch
@@ -59,7 +59,9 @@ def test_same_weights_and_noise_give_the_same_loss_parts_and_gradients_eq_2_5_6_
     parts, cache = model.loss(x, eps, kl_weight)
     grads = model.backward(cache)
     torch_model = to_torch(model)
-    loss, rec, kl = torch_model.loss(torch.from_numpy(x), torch.from_numpy(eps), kl_weight)
+    loss, rec, kl = torch_model.loss(
+        torch.from_numpy(x), torch.from_numpy(eps), kl_weight=kl_weight
+    )
     loss.backward()
     np.testing.assert_allclose(
         [loss.item(), rec.item(), kl.item()],
@@ -79,7 +81,9 @@ def loss_and_grad_discrepancy(model: MLPVAE, x, eps, kl_weight=1.0) -> float:
     parts, cache = model.loss(x, eps, kl_weight)
     grads = model.backward(cache)
     torch_model = to_torch(model)
-    loss, rec, kl = torch_model.loss(torch.from_numpy(x), torch.from_numpy(eps), kl_weight)
+    loss, rec, kl = torch_model.loss(
+        torch.from_numpy(x), torch.from_numpy(eps), kl_weight=kl_weight
+    )
     loss.backward()
     ours = np.array([parts.loss, parts.log_px_given_z, parts.kl])
     theirs = np.array([loss.item(), rec.item(), kl.item()])

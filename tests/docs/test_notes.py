@@ -143,7 +143,7 @@ def test_the_figures_come_from_the_current_recipes(name):
     current = configs(RECIPES[name], record["dataset"])
     assert set(runs) == set(current), "regenerate: python docs/regenerate_figures.py"
     for run, config in current.items():
-        saved = TrainConfig(**runs[run]["config"])
+        saved = TrainConfig.from_record(runs[run]["config"])
         assert dataclasses.replace(saved, device="auto") == config, (
             f"docs/figures/{name}/{run} was made by another config; "
             "regenerate: python docs/regenerate_figures.py"

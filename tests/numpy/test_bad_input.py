@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.checkpoint import load_model, save_model
-from vae_numpy.config import MLPConfig
 from vae_numpy.model import MLPVAE
 from vae_numpy.run.errors import VaeError
 
@@ -43,8 +43,15 @@ def test_wrong_noise_shape_is_refused(model):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"sigma": -0.1}, "sigma must be positive"),
-        ({"sigma": float("nan")}, "sigma must be positive"),
+        (
+            {"likelihood": "gaussian", "likelihood_params": {"sigma": -0.1}},
+            "sigma must be positive",
+        ),
+        (
+            {"likelihood": "gaussian", "likelihood_params": {"sigma": float("nan")}},
+            "sigma must be positive",
+        ),
+        ({"likelihood_params": {"sigma": 0.1}}, "bernoulli likelihood has no such parameter"),
         ({"latent_dim": 0}, "latent size must be at least 1"),
         ({"hidden": (4, 0)}, "widths must be positive"),
         ({"likelihood": "poisson"}, "unknown likelihood"),

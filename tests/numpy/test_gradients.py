@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.gradcheck import STEP, check_gradients, numerical_gradient, relative_error
 from vae_numpy.layers import ACTIVATIONS, Linear
 from vae_numpy.likelihoods import LIKELIHOODS
@@ -77,8 +77,11 @@ def vae_cases(draw):
         hidden=tuple(draw(st.lists(st.integers(1, 5), max_size=2))),
         latent_dim=draw(st.integers(1, 3)),
         activation=draw(st.sampled_from(sorted(ACTIVATIONS))),
-        likelihood=draw(st.sampled_from(sorted(LIKELIHOODS))),
-        sigma=draw(st.sampled_from([0.1, 0.5, 1.0])),
+        likelihood=(likelihood := draw(st.sampled_from(sorted(LIKELIHOODS)))),
+        likelihood_params={  # each of its parameters (the Gaussian's σ) at a few values
+            p.name: draw(st.sampled_from([0.1, 0.5, 1.0]))
+            for p in LIKELIHOODS[likelihood].parameters
+        },
     )
     rng = np.random.default_rng(draw(seeds))
     model = MLPVAE.init(config, rng)

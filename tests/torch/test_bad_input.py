@@ -60,8 +60,9 @@ def test_an_empty_batch_encodes_to_empty_codes(model):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"sigma": 0.0}, "sigma must be positive"),
-        ({"sigma": -1.0}, "sigma must be positive"),
+        ({"likelihood": "gaussian", "sigma": 0.0}, "sigma must be positive"),
+        ({"likelihood": "gaussian", "sigma": -1.0}, "sigma must be positive"),
+        ({"sigma": 0.2}, "--sigma belongs to --likelihood gaussian, not bernoulli; it has none"),
         (
             {"likelihood": "poisson"},
             "--likelihood must be one of bernoulli, continuous-bernoulli, gaussian, "
@@ -79,7 +80,7 @@ def test_an_empty_batch_encodes_to_empty_codes(model):
 )
 def test_bad_configs_are_named(fields, message):
     with pytest.raises(VaeError, match=message):
-        TrainConfig(**fields)
+        TrainConfig.from_flags(**fields)
 
 
 def test_an_unknown_model_is_refused_before_any_data_is_read_or_written(tmp_path):
@@ -133,7 +134,14 @@ def cli(capsys, *argv):
             ["train", "--out", "{tmp}/w", "--backend", "numpy", "--weight-decay", "0.1"],
             "--weight-decay belongs to the torch backend",
         ),
-        (["train", "--out", "{tmp}/c", "--sigma", "-1"], "sigma must be positive"),
+        (
+            ["train", "--out", "{tmp}/c", "--likelihood", "gaussian", "--sigma", "-1"],
+            "sigma must be positive",
+        ),
+        (
+            ["train", "--out", "{tmp}/c", "--sigma", "0.2"],
+            "--sigma belongs to --likelihood gaussian",
+        ),
         (
             ["train", "--out", "{tmp}/c", "--device", "cuda"]
             if not torch.cuda.is_available()

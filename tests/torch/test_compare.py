@@ -92,10 +92,10 @@ def test_two_densities_of_the_same_pixels_compare_whatever_their_sigma(tmp_path)
         for pixels in ("dequantized", "grey"):
             fields = {**TINY, "likelihood": "gaussian", "sigma": sigma, "pixels": pixels}
             runs[sigma, pixels] = tmp_path / f"{pixels}-{sigma}"
-            train_torch(TrainConfig(**fields), runs[sigma, pixels], options=QUIET)
+            train_torch(TrainConfig.from_flags(**fields), runs[sigma, pixels], options=QUIET)
     pair = [runs[0.1, "dequantized"], runs[0.3, "dequantized"]]
     record = compare_runs(pair, k=2, out=tmp_path / "c", options=QUIET, samples=None)
-    assert record["sigma"] == [0.1, 0.3]
+    assert record["parameters"] == {"σ": [0.1, 0.3]}
     assert [r["likelihood"] for r in record["runs"]] == [
         "Gaussian(sigma=0.1)",
         "Gaussian(sigma=0.3)",

@@ -62,7 +62,7 @@ def test_the_export_describes_the_latent_space_and_carries_encoded_examples(run)
     dims_by_kl follows it, and examples.json's posteriors are the encoder's, for test
     images spread over the classes."""
     from vae_torch.data import run_split
-    from vae_torch.distributions import kl_std_normal_dims
+    from vae_torch.gaussian import kl_std_normal_dims
 
     assert main(["export", str(run)]) == 0
     record = json.loads((run / "onnx" / "export.json").read_text())

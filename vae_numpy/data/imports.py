@@ -31,6 +31,7 @@ so memory stays bounded whatever their number. On every use the files are checke
 against the manifest's checksums.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -43,9 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
 
 from vae_numpy.data.dataset import DATASETS, Dataset, FileCheck, RawDataset, check_splits
+from vae_numpy.data.idx import read_idx
 from vae_numpy.data.sources import cache_root
 from vae_numpy.run.errors import DataError
 
@@ -235,8 +238,6 @@ def array_source(path: Path, labels_path: Path | None) -> Source:
 
 
 def idx_source(path: Path, labels_path: Path | None) -> Source:
-    from vae_numpy.data.idx import read_idx
-
     images = read_idx(path)
     labels = None if labels_path is None else load_labels(Path(labels_path))
     if images.dtype != np.uint8 or images.ndim != 3:
@@ -248,8 +249,6 @@ def load_labels(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"--labels {path} does not exist")
     if "idx" in path.name:
-        from vae_numpy.data.idx import read_idx
-
         return read_idx(path)
     try:
         return np.load(path)
@@ -280,8 +279,6 @@ def labelled_array(path: Path, kind: str, images: np.ndarray, labels) -> Source:
 
 def read_image(path: Path):
     """The first frame of an image file, fully decoded (a truncated file fails here)."""
-    from PIL import Image
-
     im = Image.open(path)
     im.seek(0)
     im.load()
@@ -294,8 +291,6 @@ def has_colour(mode: str) -> bool:
 
 def to_array(im, channels: int, size, fit: str, done: Conversions) -> np.ndarray:
     """A Pillow image as uint8 (C, H, W), every conversion counted in ``done``."""
-    from PIL import Image
-
     if im.mode.startswith("I") or im.mode == "F":
         grey = np.asarray(im, dtype=np.float64)
         if grey.max(initial=0) > 255 or im.mode.startswith("I;16"):
@@ -328,8 +323,6 @@ def to_array(im, channels: int, size, fit: str, done: Conversions) -> np.ndarray
 
 def fitted(im, size: tuple[int, int], fit: str):
     """``im`` at (H, W) = ``size``: stretched (resize), or scaled to cover and centre-cut."""
-    from PIL import Image
-
     height, width = size
     if fit == "resize":
         return im.resize((width, height), Image.Resampling.LANCZOS)
@@ -358,8 +351,6 @@ def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Pla
             sizes[a.shape[1:3]] += len(a)
             colour |= a.ndim == 4 and a.shape[3] == 3
             continue
-        from PIL import Image, UnidentifiedImageError
-
         for path in tqdm(
             source.files, desc="reading headers", unit="img", disable=None if progress else True
         ):
@@ -421,8 +412,6 @@ def read_into(
                disable=None if progress else True)  # fmt: skip
     with bar:
         if source.array is not None:
-            from PIL import Image
-
             for start in range(0, len(source), CHUNK):
                 block = np.asarray(source.array[start : start + CHUNK])
                 if block.ndim == 3:
@@ -435,8 +424,6 @@ def read_into(
                         out[start + i] = to_array(im, channels, size, settings.fit, done)
                 bar.update(len(block))
             return ok, bad
-        from PIL import UnidentifiedImageError
-
         for i, path in enumerate(source.files):
             try:
                 out[i] = to_array(read_image(path), channels, size, settings.fit, done)
@@ -473,8 +460,6 @@ def copy_rows(src: np.ndarray, rows: np.ndarray, path: Path) -> None:
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from vae_numpy.run.io import atomic_path
 
@@ -49,11 +50,6 @@ def write_preview(
 ) -> None:
     """A grid with one row per class (named on the left), ``per_class`` examples a row;
     for a dataset without classes, ten rows of the first images."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if classes:
         picks, rows = class_rows(labels, len(classes), per_class), len(classes)
     else:
@@ -63,7 +59,8 @@ def write_preview(
     shown[picks < 0] = 1.0  # a class with fewer examples: blank tiles
     grid = tile(shown, rows, per_class)
     side = images.shape[-2] + PAD
-    fig, ax = plt.subplots(figsize=(per_class * 0.6 + 1.4, rows * 0.6))
+    fig = Figure(figsize=(per_class * 0.6 + 1.4, rows * 0.6))  # no pyplot state, any backend
+    ax = fig.subplots()
     show(ax, grid)
     ax.set_yticks(np.arange(rows) * side + side / 2 - PAD / 2, labels=classes or [""] * rows)
     ax.set_xticks([])
@@ -73,4 +70,3 @@ def write_preview(
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)

@@ -3,13 +3,18 @@
 The ``vae train`` flags are made from its fields: the default and the help text
 come from here and, for a field backed by a registry (models, likelihoods,
 datasets), the choices from the registry; none is retyped in the command line.
+A likelihood's own parameters (the Gaussian's σ) are declared by the likelihood
+(``vae_numpy.likelihoods.Parameter``), given as flags of their own names, and kept
+in ``likelihood_params``; the run's record writes them as flat keys after the
+likelihood's name, as it always has.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
-from vae_numpy.config import MLPConfig
+from vae_numpy.architecture import MLPConfig
 from vae_numpy.data.pixels import Pixels
-from vae_numpy.likelihoods import LIKELIHOODS, likelihood_class
+from vae_numpy.likelihoods import LIKELIHOODS, likelihood_class, sort_parameters
 from vae_numpy.run.errors import VaeError
 
 OBJECTIVES = ("elbo", "iwae", "iwae-dreg")
@@ -19,10 +24,20 @@ LR_SCHEDULES = ("constant", "cosine")
 DTYPES = ("float32", "float64")
 
 
-def option(default, help: str, registry: str | None = None):
+def option(
+    default, help: str, registry: str | None = None, torch_only: bool = False, term: bool = False
+):
     """A TrainConfig field with its command-line help; ``registry`` names where its
-    choices come from (listed by the CLI)."""
-    return field(default=default, metadata={"help": help, "registry": registry})
+    choices come from (listed by the CLI). ``torch_only``: the numpy backend refuses it
+    away from its default; ``term``: it changes the ELBO's terms (an objective term of
+    vae_torch.objectives, or β), so the IWAE objective refuses it too."""
+    metadata = {"help": help, "registry": registry, "torch_only": torch_only, "term": term}
+    return field(default=default, metadata=metadata)
+
+
+def flag_list(flags: list[str]) -> str:
+    """--a; --a and --b; --a, --b and --c."""
+    return " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,10 @@ class TrainConfig:
         "", "the view of the uint8 pixels; default: the likelihood's", registry="pixels"
     )
     likelihood: str = option("bernoulli", "p(x|z)", registry="likelihoods")
-    sigma: float = option(0.1, "the Gaussian likelihood's fixed standard deviation")
+    likelihood_params: dict[str, float] = field(
+        default_factory=dict,
+        metadata={"help": "the likelihood's own parameters, by name", "registry": None},
+    )
     hidden: tuple[int, ...] = option(
         (400,), "fully connected widths, e.g. 400 or 512,256; none for no hidden layer"
     )
@@ -50,41 +68,62 @@ class TrainConfig:
     batch_size: int = option(128, "examples per step")
     lr: float = option(1e-3, "Adam's step size")
     weight_decay: float = option(
-        0.0, "torch: AdamW's decoupled weight decay (0: plain Adam), against overfitting"
+        0.0,
+        "torch: AdamW's decoupled weight decay (0: plain Adam), against overfitting",
+        torch_only=True,
     )
     lr_schedule: str = option(
         "constant",
         "torch: constant; cosine, the step size falling from --lr to 0 over the run's steps "
         "on half a cosine (Loshchilov & Hutter 2017)",
+        torch_only=True,
     )
     objective: str = option(
         "elbo",
         "torch: elbo; iwae, the k-sample bound (8.1); iwae-dreg, the same with the doubly "
         "reparameterised gradient",
+        torch_only=True,
     )
     k: int = option(1, "torch: importance samples per example of the iwae objectives")
-    kl_weight: float = option(1.0, "beta in -log p(x|z) + beta KL; 1 is the ELBO")
+    kl_weight: float = option(1.0, "beta in -log p(x|z) + beta KL; 1 is the ELBO", term=True)
     warmup: int = option(
-        0, "torch: KL warm-up, beta rising linearly from 0 to --kl-weight over this many epochs"
+        0,
+        "torch: KL warm-up, beta rising linearly from 0 to --kl-weight over this many epochs",
+        torch_only=True,
+        term=True,
     )
     free_bits: float = option(
-        0.0, "torch: free bits, each latent dimension's batch-average KL floored at this (nats)"
+        0.0,
+        "torch: free bits, each latent dimension's batch-average KL floored at this (nats)",
+        torch_only=True,
+        term=True,
     )
     mmd: float = option(
         0.0,
         "torch: λ of an MMD penalty, training on −ELBO + λ MMD² between the batch's codes "
         "and as many draws of N(0, I) (12.3); 0 is the ELBO",
+        torch_only=True,
+        term=True,
     )
-    mc_kl: bool = option(False, "torch: a one-sample Monte Carlo KL instead of the closed form")
+    mc_kl: bool = option(
+        False,
+        "torch: a one-sample Monte Carlo KL instead of the closed form",
+        torch_only=True,
+        term=True,
+    )
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
     shift: int = option(
-        0, "torch: move each training image by up to this many pixels per axis, every epoch"
+        0,
+        "torch: move each training image by up to this many pixels per axis, every epoch",
+        torch_only=True,
     )
     seed: int = option(0, "initialisation, noise, batch order, validation split")
     device: str = option("auto", "torch: auto (CUDA when present), cpu or cuda")
     dtype: str = option("float32", "float32 or float64")
-    amp: str = option("none", "torch: bf16 runs the forward pass under bfloat16 autocast")
+    amp: str = option(
+        "none", "torch: bf16 runs the forward pass under bfloat16 autocast", torch_only=True
+    )
 
     def __post_init__(self):
         for name in ("hidden", "channels", "strides"):
@@ -94,6 +133,8 @@ class TrainConfig:
                 f"--likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}"
             )
         kind = likelihood_class(self.likelihood)
+        # an unknown parameter or a bad value raises; the defaults are filled in
+        object.__setattr__(self, "likelihood_params", kind(**self.likelihood_params).params())
         if not self.pixels:
             object.__setattr__(self, "pixels", str(kind.default_pixels))
         for ok, message in self._checks():
@@ -106,7 +147,17 @@ class TrainConfig:
             )
         self.mlp(x_dim=1)  # validates the architecture fields
 
+    def changed(self, kind: str) -> list[str]:
+        """The flags of the fields marked ``kind`` (torch_only, term) that are set away
+        from their defaults."""
+        return [
+            "--" + f.name.replace("_", "-")
+            for f in dataclasses.fields(self)
+            if f.metadata.get(kind) and getattr(self, f.name) != f.default
+        ]
+
     def _checks(self) -> list[tuple[bool, str]]:
+        torch_only, terms = self.changed("torch_only"), self.changed("term")
         return [
             (self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}"),
             (
@@ -126,17 +177,13 @@ class TrainConfig:
                 f"--weight-decay must be non-negative, got {self.weight_decay}",
             ),
             (
-                self.backend != "numpy" or not self.weight_decay,
-                "--weight-decay belongs to the torch backend; use --backend torch",
+                self.backend != "numpy" or not torch_only,
+                f"{flag_list(torch_only)} belong{'s' * (len(torch_only) == 1)} to the torch "
+                "backend; use --backend torch",
             ),
             (self.kl_weight >= 0, f"--kl-weight must be non-negative, got {self.kl_weight}"),
             (self.dtype in DTYPES, "--dtype must be float32 or float64"),
             (self.amp in AMP, f"--amp must be one of {', '.join(AMP)}, got {self.amp!r}"),
-            (
-                self.backend != "numpy"
-                or (self.amp == "none" and not self.mc_kl and not self.shift),
-                "--amp, --mc-kl and --shift belong to the torch backend; use --backend torch",
-            ),
             (self.shift >= 0, f"--shift must be a number of pixels >= 0, got {self.shift}"),
             (
                 0 <= self.warmup <= self.epochs,
@@ -150,10 +197,6 @@ class TrainConfig:
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",
             ),
             (
-                self.backend != "numpy" or self.lr_schedule == "constant",
-                "--lr-schedule cosine belongs to the torch backend; use --backend torch",
-            ),
-            (
                 self.objective in OBJECTIVES,
                 f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}",
             ),
@@ -163,24 +206,10 @@ class TrainConfig:
                 f"--k {self.k} is the number of importance samples of --objective iwae; give it",
             ),
             (
-                self.objective == "elbo"
-                or (
-                    not self.mc_kl
-                    and not self.warmup
-                    and not self.free_bits
-                    and not self.mmd
-                    and self.kl_weight == 1
-                ),
-                "--mc-kl, --warmup, --free-bits, --mmd and --kl-weight are added to the ELBO's "
-                "terms; the IWAE objective has none: drop them or use --objective elbo",
-            ),
-            (
-                self.backend != "numpy" or self.objective == "elbo",
-                "--objective iwae belongs to the torch backend; use --backend torch",
-            ),
-            (
-                self.backend != "numpy" or not (self.warmup or self.free_bits or self.mmd),
-                "--warmup, --free-bits and --mmd belong to the torch backend; use --backend torch",
+                self.objective == "elbo" or not terms,
+                f"{flag_list(terms)} change{'s' * (len(terms) == 1)} the ELBO's terms; the IWAE "
+                f"objective has none: drop {'it' if len(terms) == 1 else 'them'} or use "
+                "--objective elbo",
             ),
             (
                 self.amp == "none" or self.dtype == "float32",
@@ -198,6 +227,36 @@ class TrainConfig:
             ),
         ]
 
+    @classmethod
+    def from_flags(cls, **flags) -> "TrainConfig":
+        """The config of ``vae train``'s flags or a recipe: the likelihood's parameters
+        among them by name (``sigma=0.05``); one of another likelihood is refused."""
+        rest, params = sort_parameters(flags.get("likelihood", "bernoulli"), flags, strict=True)
+        return cls(**rest, likelihood_params=params)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "TrainConfig":
+        """The config of a run's saved record (``record()``); a parameter of another
+        likelihood, which older records kept for every run (σ), is dropped."""
+        name = record.get("likelihood", "bernoulli")
+        rest, params = sort_parameters(name, record, strict=False)
+        return cls(**rest, likelihood_params=params)
+
+    def record(self) -> dict:
+        """Its fields as plain JSON values, the likelihood's parameters flat after its name."""
+        record = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "likelihood_params":
+                record |= value
+            else:
+                record[f.name] = list(value) if isinstance(value, tuple) else value
+        return record
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with ``changes``, given as flags (``sigma=0.05`` included)."""
+        return TrainConfig.from_record(self.record() | changes)
+
     def mlp(self, x_dim: int) -> MLPConfig:
         """The MLP architecture of this config for images of ``x_dim`` = C·H·W pixels."""
         return MLPConfig(
@@ -206,5 +265,5 @@ class TrainConfig:
             latent_dim=self.latent_dim,
             activation=self.activation,
             likelihood=self.likelihood,
-            sigma=self.sigma,
+            likelihood_params=self.likelihood_params,
         )

@@ -14,12 +14,13 @@ alone knows its file names.
 Every file is written through ``atomic_path``: a crash leaves the previous version.
 """
 
-import dataclasses
 import json
 import os
 import platform
 import sys
 from pathlib import Path
+
+import numpy
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
@@ -29,8 +30,6 @@ CHECKPOINTS = ("best", "last")  # which parameters of a run a command uses
 
 
 def environment() -> dict[str, str]:
-    import numpy
-
     return {
         "python": sys.version.split()[0],
         "numpy": numpy.__version__,
@@ -81,7 +80,7 @@ class RunFolder:
             )
         self.path.mkdir(parents=True, exist_ok=True)
         record = {
-            "config": dataclasses.asdict(config),
+            "config": config.record(),
             "environment": environment() | (extra or {}),
         }
         write_json(self.config_file, record)
@@ -97,7 +96,7 @@ class RunFolder:
             raise VaeError(f"{self.path}: no such run folder")
         try:
             record = json.loads(self.config_file.read_text())
-            TrainConfig(**record["config"])
+            TrainConfig.from_record(record["config"])
         except FileNotFoundError:
             raise VaeError(f"{self.path} is not a run folder: it has no config.json") from None
         except (json.JSONDecodeError, KeyError, TypeError) as err:
@@ -105,7 +104,7 @@ class RunFolder:
         return record
 
     def config(self) -> TrainConfig:
-        return TrainConfig(**self.record()["config"])
+        return TrainConfig.from_record(self.record()["config"])
 
     def environment(self) -> dict:
         return self.record()["environment"]

@@ -44,10 +44,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 from matplotlib.ticker import MaxNLocator
 
-from vae_torch import distributions as dist
-from vae_torch import latent
+from vae_torch import gaussian, latent
 from vae_torch.diagnostics import log_density_ratio, posteriors
-from vae_torch.figures import Context, figure_of, register_figure
+from vae_torch.figures.registry import Context, figure_of, register_figure
 from vae_torch.models import VAE
 from vae_torch.plotting import latent_curves as draw_latent_curves
 from vae_torch.plotting import show_grid
@@ -185,14 +184,14 @@ def latent_hist2d(ctx: Context) -> Figure:
     ax.hist2d(a, b, bins=HIST_BINS, range=[[-reach, reach], [-reach, reach]], density=True)
     grid = torch.linspace(-reach, reach, 201, dtype=torch.float64)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
-    density = dist.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.1)
+    density = gaussian.log_std_normal(torch.stack([gx, gy], dim=-1)).exp()  # N(z; 0, I), (4.1)
     radii = (3, 2, 1)  # increasing density
     at_radius = torch.tensor([[r, 0.0] for r in radii], dtype=torch.float64)
     lines = ax.contour(
         gx.numpy(),
         gy.numpy(),
         density.numpy(),
-        levels=dist.log_std_normal(at_radius).exp().tolist(),
+        levels=gaussian.log_std_normal(at_radius).exp().tolist(),
         colors="white",
         linewidths=0.8,
     )
@@ -320,7 +319,7 @@ def aggregate_posterior(ctx: Context) -> Figure:
     fig = figure_of("aggregate-posterior")
     axes = np.atleast_1d(fig.subplots(1, len(dims), sharey=True))
     grid = torch.linspace(-4, 4, 201, dtype=torch.float64)
-    prior = dist.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.1)
+    prior = gaussian.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.1)
     for ax, dim in zip(axes, dims, strict=True):
         ax.hist(z[:, dim], bins=60, range=(-4, 4), density=True, color="tab:blue", alpha=0.7)
         ax.plot(grid.numpy(), prior, color="black", linewidth=1)

@@ -24,7 +24,8 @@ from torch import nn
 
 from vae_numpy.likelihoods import Likelihood
 from vae_numpy.run.errors import VaeError
-from vae_torch import distributions as dist
+from vae_torch import gaussian
+from vae_torch.objectives import elbo_loss
 
 IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps the logits in cache (measured)
 
@@ -71,13 +72,13 @@ class VAE(nn.Module):
         """
         x = x.flatten(start_dim=x.dim() - len(self.x_shape))
         out = out.flatten(start_dim=out.dim() - len(self.x_shape)).to(x.dtype)
-        return self.likelihood.log_prob_torch(x, out)
+        return self.likelihood.log_prob(x, out)
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         """E[x|z] from the decoder output, shaped like x: sigmoid of the logits, the
         Gaussian mean, (3.9) or (3.13)."""
         lead = out.shape[: out.dim() - len(self.out_shape)]
-        flat = self.likelihood.mean_torch(out.flatten(start_dim=len(lead)))
+        flat = self.likelihood.mean(out.flatten(start_dim=len(lead)))
         return flat.view(*lead, *self.x_shape)
 
     def terms(
@@ -85,10 +86,11 @@ class VAE(nn.Module):
         x: torch.Tensor,
         eps: torch.Tensor,
         c: torch.Tensor | None = None,
+        *,
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(log p(x|z), KL) per example (B,) each, for noise ``eps`` (B, latent)."""
-        rec, kl, _ = self.terms_per_dim(x, eps, c, mc_kl)
+        rec, kl, _ = self.terms_per_dim(x, eps, c, mc_kl=mc_kl)
         return rec, kl.sum(dim=-1)
 
     def terms_per_dim(
@@ -96,6 +98,7 @@ class VAE(nn.Module):
         x: torch.Tensor,
         eps: torch.Tensor,
         c: torch.Tensor | None = None,
+        *,
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log p(x|z) (B,), the KL of each latent dimension (B, latent), the codes z
@@ -103,39 +106,26 @@ class VAE(nn.Module):
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
-        z = dist.reparameterize(mu, log_var, eps)
+        z = gaussian.reparameterize(mu, log_var, eps)
         rec = self.log_px_given_z(x, self.decoder(z, y))
         if mc_kl:
-            return rec, dist.kl_monte_carlo_dims(z, mu, log_var), z
-        return rec, dist.kl_std_normal_dims(mu, log_var), z
+            return rec, gaussian.kl_monte_carlo_dims(z, mu, log_var), z
+        return rec, gaussian.kl_std_normal_dims(mu, log_var), z
 
     def loss(
         self,
         x: torch.Tensor,
         eps: torch.Tensor,
-        kl_weight: float = 1.0,
         c: torch.Tensor | None = None,
+        *,
+        kl_weight: float = 1.0,
         mc_kl: bool = False,
-        free_bits: float = 0.0,
-        mmd: float = 0.0,
-        prior_draws: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(the objective, mean log p(x|z), mean KL) of the batch. The objective is
-        −log p(x|z) + β KL, averaged over the batch (β = ``kl_weight``: 1 is the negative
-        ELBO, (12.1) during a warm-up); with ``free_bits`` λ > 0 the KL term is
-        Σ_d max(λ, K_d), K_d the batch-average KL of dimension d (12.2); with ``mmd``
-        λ > 0, λ MMD² (12.3) between the batch's codes z and ``prior_draws`` (m, latent)
-        of N(0, I) is added."""
-        rec, kl_dims, z = self.terms_per_dim(x, eps, c, mc_kl)
-        kl = kl_dims.sum(dim=-1)
-        floored = free_bits > 0
-        penalty = kl_dims.mean(dim=0).clamp(min=free_bits).sum() if floored else kl.mean()
-        objective = kl_weight * penalty - rec.mean()
-        if mmd:
-            if prior_draws is None:
-                raise ValueError("an MMD penalty needs prior_draws of N(0, I)")
-            objective = objective + mmd * dist.mmd_u_statistic(z, prior_draws.to(z.dtype))
-        return objective, rec.mean(), kl.mean()
+        """(−mean log p(x|z) + β · mean KL, mean log p(x|z), mean KL) of the batch for
+        noise ``eps`` (B, latent); β = ``kl_weight``, 1: the negative ELBO (2.5). Training
+        adds its objective terms (warm-up, free bits, MMD) through
+        ``vae_torch.objectives.Objective``, on the same terms."""
+        return elbo_loss(*self.terms_per_dim(x, eps, c, mc_kl=mc_kl), beta=kl_weight)
 
     def log_weights(
         self, x: torch.Tensor, eps: torch.Tensor, c: torch.Tensor | None = None
@@ -157,14 +147,14 @@ class VAE(nn.Module):
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
-        z = dist.reparameterize(mu, log_var, eps)  # (k, B, latent)
+        z = gaussian.reparameterize(mu, log_var, eps)  # (k, B, latent)
         y_k = None if y is None else y.expand(k, *y.shape).reshape(k * batch, -1)
         out = self.decoder(z.reshape(k * batch, latent), y_k).reshape(k, batch, *self.out_shape)
         q_mu, q_log_var = (mu.detach(), log_var.detach()) if fixed_q else (mu, log_var)
         return (
             self.log_px_given_z(x, out),
-            dist.log_std_normal(z),
-            dist.log_normal(z, q_mu, q_log_var),
+            gaussian.log_std_normal(z),
+            gaussian.log_normal(z, q_mu, q_log_var),
             z,
         )
 
@@ -268,7 +258,7 @@ class VAE(nn.Module):
         z = mu
         if generator is not None:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-            z = dist.reparameterize(mu, log_var, eps)
+            z = gaussian.reparameterize(mu, log_var, eps)
         return self.decode(z, c)
 
     @torch.no_grad()

@@ -14,15 +14,16 @@ back to exactly the size its convolution received, so odd sizes work too.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import torch
 from torch import nn
 
-from vae_numpy.likelihoods import likelihood_class, make_likelihood
+from vae_numpy.likelihoods import likelihood_class
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
+from vae_torch.likelihoods import make_likelihood
 from vae_torch.models.base import VAE
 from vae_torch.models.mlp import ACTIVATIONS, with_label
 from vae_torch.models.registry import ModelKind, register_model
@@ -39,7 +40,7 @@ class ConvConfig:
     latent_dim: int = 20
     activation: str = "relu"
     likelihood: str = "bernoulli"
-    sigma: float = 0.1
+    likelihood_params: dict[str, float] = field(default_factory=dict)  # e.g. {"sigma": 0.1}
 
 
 def feature_shapes(convs: nn.ModuleList, image_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -146,7 +147,7 @@ def build(config: TrainConfig, image_shape: tuple[int, int, int], n_classes: int
         latent_dim=config.latent_dim,
         activation=config.activation,
         likelihood=config.likelihood,
-        sigma=config.sigma,
+        likelihood_params=config.likelihood_params,
     )
     return ConvVAE(conv, n_classes)
 

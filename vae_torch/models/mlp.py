@@ -14,9 +14,10 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from vae_numpy.config import MLPConfig
-from vae_numpy.likelihoods import likelihood_class, make_likelihood
+from vae_numpy.architecture import MLPConfig
+from vae_numpy.likelihoods import likelihood_class
 from vae_numpy.run.config import TrainConfig
+from vae_torch.likelihoods import make_likelihood
 from vae_torch.models.base import VAE
 from vae_torch.models.registry import ModelKind, register_model
 

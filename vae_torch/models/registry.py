@@ -13,7 +13,7 @@ from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_torch.models.base import VAE
 
-COMMON_FIELDS = ("hidden", "latent_dim", "activation", "likelihood", "sigma")
+COMMON_FIELDS = ("hidden", "latent_dim", "activation", "likelihood")  # and its parameters
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def architecture(config: TrainConfig, image_shape: tuple[int, ...], n_classes: i
     kind = model_kind(config.model)
     record = {"model": config.model, "image_shape": list(image_shape)}
     record |= {f: _plain(getattr(config, f)) for f in (*COMMON_FIELDS, *kind.fields)}
+    record |= config.likelihood_params  # flat, by their names: {"sigma": 0.1}
     return record | {"n_classes": n_classes if kind.conditional else 0}
 
 

@@ -5,10 +5,10 @@ Layer names are the same in numpy and torch (``encoder.hidden.0.weight``,
 moves a model across (vae_torch.convert).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
-from vae_numpy.likelihoods import likelihood_class
+from vae_numpy.likelihoods import likelihood_class, sort_parameters
 from vae_numpy.run.errors import VaeError
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid")
@@ -20,8 +20,8 @@ class MLPConfig:
     hidden: tuple[int, ...] = (400,)  # hidden widths of the encoder; the decoder mirrors them
     latent_dim: int = 20  # size of z
     activation: str = "relu"  # after every hidden layer
-    likelihood: str = "bernoulli"  # "bernoulli": decoder outputs logits; "gaussian": means
-    sigma: float = 0.1  # the fixed standard deviation of the Gaussian likelihood
+    likelihood: str = "bernoulli"  # a registered name: what the decoder's outputs parameterise
+    likelihood_params: dict[str, float] = field(default_factory=dict)  # e.g. {"sigma": 0.1}
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -36,9 +36,18 @@ class MLPConfig:
                 f"unknown activation {self.activation!r}; choose one of "
                 f"{', '.join(ACTIVATION_NAMES)}"
             )
-        likelihood_class(self.likelihood)  # raises for an unknown one
-        if not self.sigma > 0:  # also catches NaN
-            raise VaeError(f"the Gaussian likelihood's sigma must be positive, got {self.sigma}")
+        # an unknown likelihood or parameter, or a bad value, raises; the defaults filled in
+        params = likelihood_class(self.likelihood)(**self.likelihood_params).params()
+        object.__setattr__(self, "likelihood_params", params)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "MLPConfig":
+        """The config of a saved record, whose likelihood parameters are flat keys (files
+        written before they had their own field recorded σ for every likelihood)."""
+        record = dict(record)
+        nested = record.pop("likelihood_params", {})
+        rest, flat = sort_parameters(record.get("likelihood", "bernoulli"), record, strict=False)
+        return cls(**rest, likelihood_params=flat | nested)
 
     def layer_shapes(self) -> dict[str, tuple[int, int]]:
         """(in, out) of every Linear layer, by name, in forward order."""

@@ -1,0 +1,237 @@
+"""The figures' registry and the context they draw on: ``register_figure``, ``Context``,
+``make_figures`` (``vae figures RUN``), described in ``vae_torch.figures``."""
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import torch
+from matplotlib.figure import Figure
+
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
+from vae_numpy.run.io import write_json
+from vae_numpy.run.options import DEFAULTS, Options
+from vae_numpy.run.records import Bound, stream_seed
+from vae_torch import latent
+from vae_torch.checkpoint import LoadedRun, load_run
+from vae_torch.data import run_split
+from vae_torch.device import device_name, resolve_device
+from vae_torch.diagnostics import dims_by_kl, latent_diagnostics
+from vae_torch.judge import get_judge
+from vae_torch.metrics import dataset_elbo
+from vae_torch.models import VAE
+from vae_torch.plotting import DPI, as_images, new_figure, save
+from vae_torch.sample_quality import draw_samples, recognisable_share
+
+TRAVERSAL_VALUES = 7  # norm.ppf(linspace(0.05, 0.95, 7))
+QUALITY_SAMPLES = 1000  # samples judged for the recognisable share in a title
+
+
+@dataclass
+class Context:
+    """What the figures of one run draw on; ``report`` collects the numbers they show."""
+
+    model: VAE
+    history: list[dict]
+    x: torch.Tensor  # the test images, as the model takes them
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+    bound: Bound  # the test ELBO and its parts
+    seed: int
+    values: torch.Tensor  # of the traversals: norm.ppf(linspace(low, high, 7))
+    dataset: str
+    options: Options
+    report: dict = field(default_factory=dict)
+
+    @property
+    def c(self) -> torch.Tensor | None:
+        return self.labels if self.model.n_classes else None
+
+    def generators(self, stream: str) -> tuple[torch.Generator, torch.Generator]:
+        """(CPU, model's device) generators of the random stream named ``stream``."""
+        seed = stream_seed(self.seed, stream)
+        return (
+            torch.Generator().manual_seed(seed),
+            torch.Generator(self.model.device).manual_seed(seed),
+        )
+
+    def class_name(self, c: int) -> str:
+        return self.classes[c] if c < len(self.classes) else str(c)
+
+    def labels_of(self, idx) -> torch.Tensor | None:
+        return None if self.c is None else self.c[idx]
+
+    def images(self, x: torch.Tensor):
+        """Model inputs or outputs as (N, H, W) images to show."""
+        return as_images(x, self.model.image_shape)
+
+    @cached_property
+    def judge(self):
+        """The dataset's judge (vae_torch.judge), or None for a dataset without labels."""
+        return get_judge(self.dataset, self.options) if len(self.classes) >= 2 else None
+
+    def recognised(self, shown: torch.Tensor) -> str:
+        """What the judge says of the model's samples: the recognisable share of
+        QUALITY_SAMPLES of them (± its standard error) and the count among ``shown``."""
+        if self.judge is None:
+            return f"{self.dataset} has no labels: no judge"
+        if "recognisable_share" not in self.report:
+            many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
+            self.report["recognisable_share"] = recognisable_share(self.judge, many)
+            self.report["judge"] = asdict(self.judge.record)
+        share = self.report["recognisable_share"]
+        count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
+        return (
+            f"recognisable share {share['value']:.2f} ± {share['standard_error']:.2f} of "
+            f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
+            f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
+        )
+
+    def called(self, images: torch.Tensor, c: torch.Tensor) -> str:
+        """How many of a conditional model's ``images`` the judge calls their class c."""
+        if self.judge is None:
+            return ""
+        probs, _ = self.judge.outputs(images.reshape(-1, *self.model.image_shape))
+        hits = int((probs.argmax(-1) == c.cpu()).sum())
+        return f"{hits} of these {len(images)} judged the class of their row"
+
+    @cached_property
+    def diagnostics(self) -> dict:
+        """KL per dimension, active units and the ELBO surgery of the test set."""
+        self.report["latent"] = latent_diagnostics(self.model, self.x, self.c)
+        return self.report["latent"]
+
+    @cached_property
+    def posterior(self) -> torch.Tensor:
+        """One z ~ q(z|x) per test image (N, latent), shared by the latent figures."""
+        _, gen = self.generators("posterior-samples")
+        return latent.posterior_samples(self.model, self.x, self.c, gen)
+
+    @cached_property
+    def top_dims(self) -> list[int]:
+        """The (at most 2) latent dimensions of highest variance over ``posterior`` (the
+        course's recipe), reported beside their KL and the dimensions of highest KL, which
+        the variance does not always pick."""
+        dims = latent.top_variance_dims(self.posterior, min(2, self.model.latent_dim))
+        variance = self.posterior.var(dim=0)
+        kl = self.diagnostics["kl_per_dim"]
+        self.report["top_variance_dims"] = dims
+        self.report["variance_of_dims"] = [variance[d].item() for d in dims]
+        self.report["kl_of_dims"] = [kl[d] for d in dims]
+        self.report["top_kl_dims"] = self.by_kl[: len(dims)]
+        return dims
+
+    @cached_property
+    def by_kl(self) -> list[int]:
+        """The latent dimensions by their test-set KL (4.7), highest first."""
+        return dims_by_kl(self.diagnostics["kl_per_dim"])
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    name: str
+    size: tuple[float, float]  # (width, height) in inches
+    draw: Callable[[Context], Figure]
+    why_not: Callable[[VAE, list[dict]], str | None]  # None: it applies
+
+
+FIGURES: dict[str, FigureKind] = {}
+
+
+def always(model: VAE, history: list[dict]) -> None:
+    return None
+
+
+def register_figure(
+    name: str,
+    size: tuple[float, float],
+    why_not: Callable[[VAE, list[dict]], str | None] = always,
+):
+    """Decorator: make ``draw(ctx) -> Figure`` the figure ``name`` of ``vae figures``."""
+
+    def decorate(draw: Callable[[Context], Figure]) -> Callable[[Context], Figure]:
+        FIGURES[name] = FigureKind(name, size, draw, why_not)
+        return draw
+
+    return decorate
+
+
+def figure_of(name: str) -> Figure:
+    """An empty figure at the registered size of ``name``."""
+    return new_figure(FIGURES[name].size)
+
+
+def pixel_size(name: str) -> tuple[int, int]:
+    """(width, height) in pixels of figure ``name``'s PNG."""
+    width, height = FIGURES[name].size
+    return round(width * DPI), round(height * DPI)
+
+
+def why_not(name: str, model: VAE, history: list[dict]) -> str | None:
+    """Why figure ``name`` does not apply to this model, or None if it does."""
+    return FIGURES[name].why_not(model, history)
+
+
+def make_figures(
+    run: Path,
+    out: Path | None = None,
+    only: list[str] | None = None,
+    seed: int = 0,
+    probabilities: tuple[float, float] = (0.05, 0.95),
+    options: Options = DEFAULTS,
+    checkpoint: str = "best",
+) -> dict:
+    """Draw the figures of ``run`` (all that apply, or ``only`` these) into ``out``
+    (default RUN/figures); returns the report also written there as figures.json.
+    The traversals decode norm.ppf of 7 probabilities evenly spaced over
+    ``probabilities``."""
+    values = latent.quantiles(TRAVERSAL_VALUES, *probabilities)  # checked before any work
+    unknown = sorted(set(only or ()) - set(FIGURES))
+    if unknown:
+        raise VaeError(f"no figure named {', '.join(unknown)}; the figures: {', '.join(FIGURES)}")
+    dev = resolve_device(options.device or "auto")
+    loaded = load_run(run, dev, checkpoint)
+    model, config, history = loaded.model.eval(), loaded.config, loaded.history
+    wanted = [name for name in FIGURES if only is None or name in only]
+    skipped = {name: why for name in wanted if (why := why_not(name, model, history))}
+    if only is not None and skipped:
+        name, why = next(iter(skipped.items()))
+        raise VaeError(f"cannot draw {name} for {run}: {why}")
+    out = Path(out) if out is not None else RunFolder(run).figures
+
+    data = run_split(config, "test", dev, model.dtype, options)
+    x = data.fixed.view(-1, *model.x_shape)
+    bound = dataset_elbo(model, x, data.labels if model.n_classes else None)
+    ctx = Context(
+        model, history, x, data.labels, data.classes, bound, seed, values, config.dataset, options
+    )
+    report = {"run": str(run)} | report_head(ctx, loaded, dev) | {"seed": seed, "skipped": skipped}
+    for name in (n for n in wanted if n not in skipped):
+        figure = FIGURES[name].draw(ctx)
+        report["figures"][name] = [str(p) for p in save(figure, out, name)]
+    report |= ctx.report
+    write_json(out / "figures.json", report)
+    return report | {"path": str(out / "figures.json")}
+
+
+def report_head(ctx: Context, loaded: LoadedRun, dev: torch.device) -> dict:
+    """What figures.json says of the run and its test ELBO, before the figures."""
+    config, bound = loaded.config, ctx.bound
+    return {
+        "model": config.model,
+        "checkpoint": loaded.checkpoint,
+        "latent_dim": ctx.model.latent_dim,
+        "dataset": config.dataset,
+        "pixels": config.pixels,
+        "likelihood": config.likelihood,
+        "test_examples": len(ctx.x),
+        "test_elbo": bound.elbo,
+        "test_log_px_given_z": bound.log_px_given_z,
+        "test_kl": bound.kl,
+        "test_reconstruction_loss": -bound.log_px_given_z,
+        "device": device_name(dev),
+        "units": "nats per example",
+        "figures": {},
+    }
