@@ -39,7 +39,7 @@ log machine
 #    the notes' pages need Sybil and a browser, which that machine lacks.
 log "tests, VAE_TEST_DEVICE=cuda"
 VAE_TEST_DEVICE=cuda HYPOTHESIS_PROFILE=dev timeout 240 $python -m pytest -q -n 8 -p no:cacheprovider \
-    tests/torch tests/crosscheck tests/numpy tests/test_extension_points.py tests/test_api.py \
+    tests/package/vae_torch tests/package/vae_numpy tests/crosscheck tests/test_extension_points.py \
     > "$out/tests-cuda.log" 2>&1
 echo "pytest exit $?; $(tail -1 "$out/tests-cuda.log")" | tee -a "$out/summary.txt"
 grep -E "^(FAILED|ERROR)" "$out/tests-cuda.log" | head -40 >> "$out/summary.txt"

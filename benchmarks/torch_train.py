@@ -29,8 +29,8 @@ from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_run
 from vae_torch.data import DeviceSplit
 from vae_torch.device import resolve_device
-from vae_torch.metrics import dataset_elbo, iw_estimate
 from vae_torch.models import build_model
+from vae_torch.quality.bounds import dataset_elbo, iw_estimate
 from vae_torch.training import train_torch
 
 N_VAL = 1000

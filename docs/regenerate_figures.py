@@ -22,9 +22,10 @@ from pathlib import Path
 
 from vae_numpy.run.io import write_json
 from vae_numpy.run.options import Options
-from vae_torch.experiments import RECIPES, run_experiment
+from vae_torch.experiments import run_experiment
 from vae_torch.export import export_onnx
 from vae_torch.figures.intuition import draw_all
+from vae_torch.recipes import RECIPES
 
 DOCS = Path(__file__).resolve().parent
 EXPLORER = {"conditional": "conv-cvae"}  # experiment -> the run the explorer page shows

@@ -38,10 +38,10 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True, scope="session")
 def quick_judges(tmp_path_factory):
-    """Judges (vae_torch.judge) trained in 50 steps, cached in a folder of this test
+    """Judges (vae_torch.quality.judge) trained in 50 steps, cached in a folder of this test
     session: the tests check what is done with a judge's outputs, and a real judge
     (a minute of training, measured by the experiments) never meets a test's."""
-    from vae_torch import judge
+    from vae_torch.quality import judge
 
     folder = tmp_path_factory.mktemp("judges")
     with pytest.MonkeyPatch.context() as patch:

@@ -183,7 +183,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
-    from vae_torch.experiments import RECIPES, describe, run_experiment
+    from vae_torch.experiments import run_experiment
+    from vae_torch.recipes import RECIPES, describe
 
     if args.list or args.name is None:
         print("\n\n".join(describe(recipe) for recipe in RECIPES.values()))

@@ -1,9 +1,9 @@
 """``vae evaluate``: a run's model on the test (or validation) set, as JSON and a table.
 
 The ELBO with its two parts and IWAE_k (chapter 8), the latent diagnostics (KL per
-dimension, active units, ELBO surgery: ``vae_torch.diagnostics``) and, with
+dimension, active units, ELBO surgery: ``vae_torch.quality.diagnostics``) and, with
 ``samples``, the quality of that many samples as the dataset's judge sees it
-(``vae_torch.sample_quality``), of the best checkpoint (default) or the last.
+(``vae_torch.quality.samples``), of the best checkpoint (default) or the last.
 """
 
 import time
@@ -15,10 +15,10 @@ from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.data import DeviceSplit, run_splits
 from vae_torch.device import device_name, resolve_device
-from vae_torch.diagnostics import latent_diagnostics
-from vae_torch.judge import get_judge
-from vae_torch.metrics import dataset_elbo, iw_estimate
-from vae_torch.sample_quality import sample_quality
+from vae_torch.quality.bounds import dataset_elbo, iw_estimate
+from vae_torch.quality.diagnostics import latent_diagnostics
+from vae_torch.quality.judge import get_judge
+from vae_torch.quality.samples import sample_quality
 
 
 def evaluate(
@@ -113,7 +113,7 @@ def bounds(loaded: LoadedRun, x, c, k: int, progress: bool) -> dict:
 def judged_samples(
     loaded: LoadedRun, test: DeviceSplit, train: DeviceSplit, n: int, options: Options
 ) -> dict:
-    """The sample scores of ``vae_torch.sample_quality``, or why there are none."""
+    """The sample scores of ``vae_torch.quality.samples``, or why there are none."""
     if len(test.classes) < 2:
         return {"n/a": f"{loaded.config.dataset} has no class labels, so it has no judge"}
     judge = get_judge(loaded.config.dataset, options)

@@ -42,9 +42,9 @@ from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.data import run_split
-from vae_torch.diagnostics import dims_by_kl, posteriors
 from vae_torch.gaussian import kl_std_normal_dims
 from vae_torch.models import VAE
+from vae_torch.quality.diagnostics import dims_by_kl, posteriors
 
 TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
 CHECK_EXAMPLES = 64  # test images (and prior draws) of the check

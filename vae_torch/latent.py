@@ -1,7 +1,7 @@
 """The latent space of a trained model: the numbers behind the course's figures.
 
 Each function computes what a figure shows and nothing else, so it can be checked
-by hand (tests/torch/test_figures.py) apart from the drawing (``vae_torch.figures``):
+by hand (tests/package/vae_torch/test_figures.py) apart from the drawing (``vae_torch.figures``):
 
 - ``posterior_samples``: one z ~ q(z|x) per image (the "embedding" of the latent-space problem set).
 - ``top_variance_dims``: the latent dimensions along which those samples vary most.

@@ -10,9 +10,9 @@ from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.device import resolve_device
-from vae_torch.judge import CONFIDENT, get_judge
 from vae_torch.latent import each_class
 from vae_torch.plotting import as_images, new_figure, save, show_grid
+from vae_torch.quality.judge import CONFIDENT, get_judge
 
 
 def write_samples(

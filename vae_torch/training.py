@@ -40,7 +40,6 @@ from vae_numpy.run.records import (
 from vae_torch.checkpoint import load_state, read_checkpoint, save_checkpoint
 from vae_torch.data import DeviceSplit, batch_indices, run_splits
 from vae_torch.device import device_name, resolve_device
-from vae_torch.diagnostics import latent_diagnostics
 from vae_torch.distributed import (
     SINGLE,
     World,
@@ -53,9 +52,10 @@ from vae_torch.distributed import (
     shard,
     stopped_by_launcher,
 )
-from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE, build_model, model_kind
 from vae_torch.objectives import Batch, Objective, active_terms, kl_weight, needs_prior_draws
+from vae_torch.quality.bounds import dataset_elbo
+from vae_torch.quality.diagnostics import latent_diagnostics
 
 REPORT_EVERY = 20  # batches between progress-bar updates (and NaN checks off the CPU)
 

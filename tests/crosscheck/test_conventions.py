@@ -21,7 +21,7 @@ from vae_numpy.likelihoods import DL_LOG_SCALE_MIN, LIKELIHOODS
 from vae_numpy.model import MLPVAE
 from vae_numpy.train import evaluate
 from vae_torch.convert import to_torch
-from vae_torch.metrics import dataset_elbo
+from vae_torch.quality.bounds import dataset_elbo
 
 # float64 sums of <= 50 terms of size <= ~1e3 (σ = 0.1 makes squared errors large)
 SUM_RTOL = 1e-12

@@ -37,7 +37,7 @@ from vae_numpy.architecture import MLPConfig
 from vae_numpy.model import MLPVAE
 from vae_torch import likelihoods as torch_likelihoods
 from vae_torch.convert import to_torch
-from vae_torch.metrics import iw_estimate
+from vae_torch.quality.bounds import iw_estimate
 
 # Exact identities evaluated two ways in float64 on log-densities of size <= ~1e3 (s down
 # to 0.3 makes ‖x − Wz − b‖²/2s² the largest term): rounding stays below ~1e-12.

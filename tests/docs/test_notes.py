@@ -14,7 +14,7 @@ import pytest
 
 from elbo_math import get_check
 from vae_numpy.run.config import TrainConfig
-from vae_torch.experiments import RECIPES, configs
+from vae_torch.recipes import RECIPES, configs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 CHAPTERS = sorted(DOCS.glob("[0-9][0-9]-*.md"))

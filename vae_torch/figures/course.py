@@ -45,11 +45,11 @@ from matplotlib.patches import Circle, Ellipse
 from matplotlib.ticker import MaxNLocator
 
 from vae_torch import gaussian, latent
-from vae_torch.diagnostics import log_density_ratio, posteriors
 from vae_torch.figures.registry import Context, figure_of, register_figure
 from vae_torch.models import VAE
 from vae_torch.plotting import latent_curves as draw_latent_curves
 from vae_torch.plotting import show_grid
+from vae_torch.quality.diagnostics import log_density_ratio, posteriors
 
 N_INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 3, 10
 CLASS_GRID_COLUMNS = 10

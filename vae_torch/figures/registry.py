@@ -18,12 +18,12 @@ from vae_torch import latent
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.data import run_split
 from vae_torch.device import device_name, resolve_device
-from vae_torch.diagnostics import dims_by_kl, latent_diagnostics
-from vae_torch.judge import get_judge
-from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, new_figure, save
-from vae_torch.sample_quality import draw_samples, recognisable_share
+from vae_torch.quality.bounds import dataset_elbo
+from vae_torch.quality.diagnostics import dims_by_kl, latent_diagnostics
+from vae_torch.quality.judge import get_judge
+from vae_torch.quality.samples import draw_samples, recognisable_share
 
 TRAVERSAL_VALUES = 7  # norm.ppf(linspace(0.05, 0.95, 7))
 QUALITY_SAMPLES = 1000  # samples judged for the recognisable share in a title
@@ -69,7 +69,7 @@ class Context:
 
     @cached_property
     def judge(self):
-        """The dataset's judge (vae_torch.judge), or None for a dataset without labels."""
+        """The dataset's judge (vae_torch.quality.judge), or None for a dataset without labels."""
         return get_judge(self.dataset, self.options) if len(self.classes) >= 2 else None
 
     def recognised(self, shown: torch.Tensor) -> str:

@@ -14,7 +14,7 @@ The methods used by training (``terms``, ``loss``, ``log_weights``) take tensors
 as they are; the public ones (``encode``, ``reconstruct``, ``iwae``, ``sample``)
 check their input first and say what is wrong with it. ``iwae`` is the one
 importance-weighted estimate in the package: ``vae evaluate`` computes it through
-``vae_torch.metrics.iw_estimate``, which only splits the examples into batches.
+``vae_torch.quality.bounds.iw_estimate``, which only splits the examples into batches.
 """
 
 import math

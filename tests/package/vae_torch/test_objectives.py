@@ -14,9 +14,9 @@ from vae_torch import gaussian
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.data import run_split
-from vae_torch.diagnostics import posteriors
 from vae_torch.models import build_model
 from vae_torch.objectives import Batch, Objective, imq_kernel, kl_weight, mmd_u_statistic
+from vae_torch.quality.diagnostics import posteriors
 from vae_torch.training import learning_rate, resume_torch, train_torch
 
 SMALL = {"dataset": "mnist-5k", "hidden": (32,), "latent_dim": 4, "limit": 640, "n_val": 200,

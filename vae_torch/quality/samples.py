@@ -1,7 +1,7 @@
 """How good a model's samples are, measured by the dataset's judge (chapter 8).
 
 n samples x = E[x|z], z ~ N(0, I) (for a conditional model, an equal number of each
-class), are shown to the judge (``vae_torch.judge``); each score comes with its standard
+class), are shown to the judge (``vae_torch.quality.judge``); each score comes with its standard
 error, and the judge's own accuracy and confidence on real test images stand beside them.
 
 - recognisable share: samples the judge classifies with probability >= 0.9; binomial
@@ -39,9 +39,9 @@ import scipy.linalg
 import torch
 
 from vae_numpy.run.errors import VaeError
-from vae_torch.diagnostics import log_density_ratio, posteriors
-from vae_torch.judge import CONFIDENT, Judge
 from vae_torch.models import VAE
+from vae_torch.quality.diagnostics import log_density_ratio, posteriors
+from vae_torch.quality.judge import CONFIDENT, Judge
 
 BOOTSTRAP = 200  # resamples for the bootstrap standard errors
 FRECHET_BOOTSTRAP = 30  # fewer: each needs a matrix square root

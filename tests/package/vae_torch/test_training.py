@@ -19,9 +19,9 @@ from vae_numpy.train import train_numpy
 from vae_torch.checkpoint import load_run, read_checkpoint
 from vae_torch.convert import to_numpy
 from vae_torch.data import DeviceSplit
-from vae_torch.metrics import dataset_elbo
 from vae_torch.models import VAE
 from vae_torch.objectives import Objective
+from vae_torch.quality.bounds import dataset_elbo
 from vae_torch.training import init_model, resume_torch, train_torch
 
 SMALL = dict(

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from vae_numpy.likelihoods import LIKELIHOODS
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
-from vae_torch.metrics import dataset_elbo, iw_estimate
 from vae_torch.models import MODELS as REGISTERED_MODELS
 from vae_torch.models import ConvConfig, ConvVAE, build_model
+from vae_torch.quality.bounds import dataset_elbo, iw_estimate
 
 MODELS = tuple(REGISTERED_MODELS)  # every registered kind
 SMALL = dict(hidden=(16,), latent_dim=3, channels=(4, 8), strides=(2, 2))

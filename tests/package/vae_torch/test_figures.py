@@ -80,7 +80,7 @@ def test_the_tracked_latent_numbers_are_those_of_each_epochs_model(runs):
     """The last epoch's record holds the diagnostics of the last checkpoint's model on
     the validation images; every epoch has them."""
     from vae_torch.data import run_split
-    from vae_torch.diagnostics import latent_diagnostics
+    from vae_torch.quality.diagnostics import latent_diagnostics
 
     history = json.loads((runs["mlp"] / "history.json").read_text())
     assert [("active_units" in r, len(r["kl_per_dim"])) for r in history] == [(True, 2)] * 2

@@ -14,7 +14,7 @@ gives: a sample score means only as much as the judge does on real images.
 four times faster to train on a CPU, measured).
 
 The 128 features are the space of the Fréchet distance and of precision and recall
-(``vae_torch.sample_quality``), as Inception's pool features are for FID on photographs.
+(``vae_torch.quality.samples``), as Inception's pool features are for FID on photographs.
 
 A trained judge is cached in the user cache, named by the SHA-256 of the dataset's
 content (images and labels of both splits) and the judge's version, so another version

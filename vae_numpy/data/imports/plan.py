@@ -1,0 +1,77 @@
+"""The plan of an import, made before anything is written: the common size and channels,
+and the bad files."""
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the docs
+
+from vae_numpy.data.imports.images import has_colour
+from vae_numpy.data.imports.readers import Source
+from vae_numpy.data.imports.settings import LISTED, ImportSettings
+from vae_numpy.run.errors import DataError
+
+
+@dataclass(frozen=True)
+class Plan:
+    shape: tuple[int, int, int]  # (C, H, W) of every imported image
+
+
+def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Plan:
+    """The common shape, read off the headers (folders) or the arrays; a file whose
+    header cannot be read is left to ``read_into``, which lists it."""
+    sizes, colour = Counter(), False
+    for source in sources:
+        if source.array is not None:
+            a = source.array
+            sizes[a.shape[1:3]] += len(a)
+            colour |= a.ndim == 4 and a.shape[3] == 3
+            continue
+        for path in tqdm(
+            source.files, desc="reading headers", unit="img", disable=None if progress else True
+        ):
+            try:
+                with Image.open(path) as im:
+                    sizes[(im.height, im.width)] += 1
+                    colour |= has_colour(im.mode) and not grey_palette(im)
+            except (UnidentifiedImageError, OSError, ValueError):
+                continue
+    if not sizes:
+        raise DataError(
+            f"{sources[0].path}: none of its {len(sources[0])} image files can be read; "
+            "check that they are images"
+        )
+    if settings.size is not None:
+        size = tuple(settings.size)
+    elif len(sizes) == 1:
+        size = next(iter(sizes))
+    else:
+        common = ", ".join(f"{h}x{w} ({n})" for (h, w), n in sizes.most_common(4))
+        raise DataError(
+            f"the images have {len(sizes)} different sizes ({common}, ...); give one with "
+            "--size H W (and --fit resize or crop)"
+        )
+    channels = settings.channels or (3 if colour else 1)
+    return Plan((channels, *size))
+
+
+def grey_palette(im) -> bool:
+    """A palette image whose every colour is a grey."""
+    palette = im.getpalette() if im.mode == "P" else None
+    if not palette:
+        return False
+    rgb = np.asarray(palette, np.uint8).reshape(-1, 3)
+    return bool((rgb == rgb[:, :1]).all())
+
+
+def check_bad(bad: list[tuple[Path, str]], skip_bad: bool) -> None:
+    if bad and not skip_bad:
+        listed = "; ".join(f"{p} ({why})" for p, why in bad[:LISTED])
+        more = f" and {len(bad) - LISTED} more" if len(bad) > LISTED else ""
+        raise DataError(
+            f"{len(bad)} unreadable image file(s): {listed}{more}; fix or remove them, or "
+            "pass --skip-bad to import the rest"
+        )
