@@ -44,10 +44,31 @@ def run(size: int, model: str, epochs: int, folder: Path) -> tuple[list[float], 
     """Seconds of the optimisation steps of every epoch after the first, and the number
     of training examples."""
     out = folder / f"n{size}"
-    launch = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(size),
-              "--master-addr", "127.0.0.1", "--master-port", str(free_port())]  # fmt: skip
-    train = ["train", "--dataset", "fashion-mnist", *MODELS[model], "--epochs", str(epochs),
-             "--batch-size", "128", "--device", "cpu", "--out", str(out)]  # fmt: skip
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        str(size),
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(free_port()),
+    ]
+    train = [
+        "train",
+        "--dataset",
+        "fashion-mnist",
+        *MODELS[model],
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "128",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
     command = [*launch, "-m", "vae_torch", *train]
     env = os.environ | {"OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
     subprocess.run(command, env=env, check=True, capture_output=True)
@@ -66,8 +87,9 @@ def main() -> None:
         parser.error("--sizes must start with 1, the process every speed-up is measured against")
     torch.set_num_threads(1)
     print(f"machine: {machine()}; each process 1 thread, gloo on 127.0.0.1")
-    print(f"model: {args.model}, Fashion-MNIST, global batch 128, median of epochs "
-          f"2..{args.epochs}")  # fmt: skip
+    print(
+        f"model: {args.model}, Fashion-MNIST, global batch 128, median of epochs 2..{args.epochs}"
+    )
     print("| processes | s / epoch | examples / s | speed-up | efficiency | beyond perfect |")
     print("|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,8 +100,10 @@ def main() -> None:
             base = base or seconds  # one process
             speed_up = base / seconds
             overhead = 1 - (base / size) / seconds
-            print(f"| {size} | {seconds:.2f} | {examples / seconds:,.0f} | {speed_up:.2f} | "
-                  f"{speed_up / size:.2f} | {overhead:.0%} |")  # fmt: skip
+            print(
+                f"| {size} | {seconds:.2f} | {examples / seconds:,.0f} | {speed_up:.2f} | "
+                f"{speed_up / size:.2f} | {overhead:.0%} |"
+            )
 
 
 if __name__ == "__main__":

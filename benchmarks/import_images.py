@@ -48,8 +48,11 @@ def main() -> None:
     png = work / "fashion-png"
     if not png.is_dir():
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "vae_torch", "data", "export", "fashion-mnist",
-                        str(png)], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "vae_torch", "data", "export", "fashion-mnist", str(png)],
+            check=True,
+            capture_output=True,
+        )
         print(f"export: 70,000 PNG files written in {time.perf_counter() - start:.1f} s")
     to = work / "imports"
     shutil.rmtree(to, ignore_errors=True)
@@ -57,8 +60,10 @@ def main() -> None:
     print(f"import of 10,000 PNG files: {small[0]:.1f} s, peak resident memory {small[1]:.0f} MB")
     full = measure(png / "train", "fashion-all", png / "test", to)
     print(f"import of 70,000 PNG files: {full[0]:.1f} s, peak resident memory {full[1]:.0f} MB")
-    print(f"memory growth for 60,000 more images: {full[1] - small[1]:.0f} MB "
-          "(the images themselves: 47 MB)")  # fmt: skip
+    print(
+        f"memory growth for 60,000 more images: {full[1] - small[1]:.0f} MB "
+        "(the images themselves: 47 MB)"
+    )
     print(f"files per second: {70_000 / full[0]:,.0f}")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -8,8 +8,9 @@ times, their ratio, and the test ELBO of both after the same number of epochs.
 
     .venv/bin/python benchmarks/numpy_vs_torch.py [--epochs 10] [--threads 2]
 
-The torch loop is the one DESIGN.md describes as the good baseline: the whole
-dataset in one tensor, batches by indexing, BCE from logits, fused Adam.
+The torch loop is the way ``vae_torch.training`` trains (chapter 7 of the notes, "The
+training loop"), the good baseline: the whole dataset in one tensor, batches by
+indexing, BCE from logits, fused Adam.
 """
 
 import argparse

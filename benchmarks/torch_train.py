@@ -125,7 +125,7 @@ def main() -> None:
         if args.k and not config.convolutional:
             sync(device)
             start = time.perf_counter()
-            iw = iw_estimate(loaded.model, x, args.k, c)
+            iw = iw_estimate(loaded.model, x, args.k, c=c)
             sync(device)
             seconds = time.perf_counter() - start
             print(

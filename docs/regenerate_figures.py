@@ -48,7 +48,7 @@ def main() -> None:
                 shutil.copyfile(png, target / png.name)
         print(f"intuition: {target}")
     for name in (n for n in args.only if n != "intuition"):
-        record = run_experiment(name, args.runs, options=Options(device=args.device))
+        record = run_experiment(name, out=args.runs, options=Options(device=args.device))
         target = DOCS / "figures" / name
         shutil.rmtree(target, ignore_errors=True)
         for run, result in record["runs"].items():
@@ -72,7 +72,7 @@ def export_for_explorer(name: str, run: Path) -> None:
     """The run's decoder and description, as ``vae export`` writes them, for the site."""
     target = DOCS / "web" / "models" / name
     with tempfile.TemporaryDirectory() as tmp:
-        export_onnx(run, Path(tmp))
+        export_onnx(run, out=Path(tmp))
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         for file in ("decoder.onnx", "examples.json"):

@@ -81,11 +81,13 @@ def verify_mean() -> CheckResult:
     eta = sp.Symbol("eta")
     series = sp.series(MEAN.subs(ETA, eta), eta, 0, 15).removeO()
     gradient = sp.diff(LOG_DENSITY, ETA) - (X - MEAN)
-    return all_zero({
-        "∫ x p(x) dx − E[x]": sp.simplify((first_moment - MEAN).rewrite(sp.exp)),
-        "(3.9) series − claimed": series - MEAN_SERIES.subs(ETA, eta),
-        "∂ log p/∂η − (x − E[x])": sp.simplify(gradient.rewrite(sp.exp)),
-    })  # fmt: skip
+    return all_zero(
+        {
+            "∫ x p(x) dx − E[x]": sp.simplify((first_moment - MEAN).rewrite(sp.exp)),
+            "(3.9) series − claimed": series - MEAN_SERIES.subs(ETA, eta),
+            "∂ log p/∂η − (x − E[x])": sp.simplify(gradient.rewrite(sp.exp)),
+        }
+    )
 
 
 CHECKS = (

@@ -17,12 +17,15 @@ is assumed about its form. (4.6) is checked on a two-dimensional diagonal Gaussi
 the integrand is written in standardized coordinates zᵢ = μᵢ + σᵢtᵢ and its
 expectation taken with the Gaussian moments of ``gaussian``. The forms (4.7) are the
 ones ``numeric`` evaluates: e^{log σ₁² − log σ₂²} rather than σ₁²/σ₂² keeps large
-log-variances from overflowing.
+log-variances from overflowing. The KL to N(0, 1) is evaluated with expm1(log σ²) for
+e^{log σ²} − 1 (``KL_STD_NORMAL_LOG_VAR_EXPM1``, which the same check verifies): near
+log σ² = 0, e^{log σ²} − 1 − log σ² cancels and can round below 0 in floating point.
 """
 
 from functools import cache
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1
 
 from elbo_math.check import Check, CheckResult, combine, equal
 from elbo_math.gaussian import density, expect_gaussian, integrate_line, log_density
@@ -52,6 +55,9 @@ KL_LOG_VAR = (
 ) / 2
 # (4.7)
 KL_STD_NORMAL_LOG_VAR = (mu**2 + sp.exp(log_var) - 1 - log_var) / 2
+# (4.7) as ``numeric`` evaluates it, expm1(t) = e^t − 1: the rounded expm1(t) is >= t, so
+# the term stays >= 0 where exp(t) − 1 − t rounds below 0 (float64, t = 7.4e-16)
+KL_STD_NORMAL_LOG_VAR_EXPM1 = (mu**2 + expm1(log_var) - log_var) / 2
 
 STDS_FROM_LOG_VARS = {sigma1: sp.exp(log_var1 / 2), sigma2: sp.exp(log_var2 / 2)}
 
@@ -91,15 +97,17 @@ def verify_sum_over_dimensions(claimed_per_dim: sp.Expr = KL_UNIVARIATE) -> Chec
 
 
 def verify_log_var_forms(
-    claimed: sp.Expr = KL_LOG_VAR, claimed_std_normal: sp.Expr = KL_STD_NORMAL_LOG_VAR
+    claimed: sp.Expr = KL_LOG_VAR,
+    claimed_std_normal: sp.Expr = KL_STD_NORMAL_LOG_VAR,
+    claimed_expm1: sp.Expr = KL_STD_NORMAL_LOG_VAR_EXPM1,
 ) -> CheckResult:
+    """Both forms (4.7) against the integral (4.4), and the expm1 form of the KL to
+    N(0, 1) too, with expm1(t) rewritten as e^t − 1."""
     general = equal("KL in log σ²", claimed, derived_kl().subs(STDS_FROM_LOG_VARS))
-    std_normal = equal(
-        "KL to N(0,1) in log σ²",
-        claimed_std_normal,
-        derived_kl().subs({mu2: 0, sigma2: 1, mu1: mu, sigma1: sp.exp(log_var / 2)}),
-    )
-    return combine(general, std_normal)
+    at_prior = derived_kl().subs({mu2: 0, sigma2: 1, mu1: mu, sigma1: sp.exp(log_var / 2)})
+    std_normal = equal("KL to N(0,1) in log σ²", claimed_std_normal, at_prior)
+    with_expm1 = equal("KL to N(0,1) with expm1", claimed_expm1.rewrite(sp.exp), at_prior)
+    return combine(general, std_normal, with_expm1)
 
 
 def univariate_check(claimed: sp.Expr = KL_UNIVARIATE) -> Check:
@@ -135,7 +143,9 @@ def sum_check(claimed_per_dim: sp.Expr = KL_UNIVARIATE) -> Check:
 
 
 def log_var_check(
-    claimed: sp.Expr = KL_LOG_VAR, claimed_std_normal: sp.Expr = KL_STD_NORMAL_LOG_VAR
+    claimed: sp.Expr = KL_LOG_VAR,
+    claimed_std_normal: sp.Expr = KL_STD_NORMAL_LOG_VAR,
+    claimed_expm1: sp.Expr = KL_STD_NORMAL_LOG_VAR_EXPM1,
 ) -> Check:
     return Check(
         id="kl.log_var_form",
@@ -145,7 +155,7 @@ def log_var_check(
         + tex(claimed)
         + r",\quad \mathrm{KL}_{\mathcal{N}(0,1)} = "
         + tex(claimed_std_normal),
-        run=lambda: verify_log_var_forms(claimed, claimed_std_normal),
+        run=lambda: verify_log_var_forms(claimed, claimed_std_normal, claimed_expm1),
     )
 
 

@@ -3,9 +3,9 @@
 Each closed form is ``sympy.lambdify`` of the very expression a check verifies (named in
 its docstring, listed in ``FORMS``), compiled on first use and cached, so the numbers cannot
 drift from the mathematics. softplus and sigmoid are evaluated as ``logaddexp(0, ℓ)`` and
-``exp(−logaddexp(0, −ℓ))``: finite for every finite ℓ, no overflow, no log of 0. The
-importance-weighted bound is the max-shifted logsumexp whose identity ``iwae.logsumexp_form``
-verifies (8.1).
+``exp(−logaddexp(0, −ℓ))``: finite for every finite ℓ, no overflow, no log of 0; and
+expm1 as numpy's, so that the KL to N(0, I) is never below 0. The importance-weighted
+bound is the max-shifted logsumexp whose identity ``iwae.logsumexp_form`` verifies (8.1).
 
 Shapes. Arrays whose entries pair up (mu with log_var, x with logits or with mean) must
 have the same shape; σ may be a scalar or have x's shape. Functions of a vector (a
@@ -41,7 +41,7 @@ def _sigmoid(t):
     return np.exp(-np.logaddexp(0.0, -t))
 
 
-_STABLE = {"softplus": _softplus, "sigmoid": _sigmoid}
+_STABLE = {"softplus": _softplus, "sigmoid": _sigmoid, "expm1": np.expm1}
 
 # name -> (argument symbols, the expression): each expression is the module constant that
 # a check verifies (see each function's docstring), never a copy of it
@@ -50,7 +50,7 @@ FORMS: dict[str, tuple[tuple[sp.Symbol, ...], sp.Expr]] = {
     "log_density_log_var": ((S.z, S.mu, S.log_var), gaussian.LOG_DENSITY_LOG_VAR),
     "entropy": ((S.log_var,), gaussian.ENTROPY_LOG_VAR),
     "kl": ((S.mu1, S.log_var1, S.mu2, S.log_var2), kl.KL_LOG_VAR),
-    "kl_std_normal": ((S.mu, S.log_var), kl.KL_STD_NORMAL_LOG_VAR),
+    "kl_std_normal": ((S.mu, S.log_var), kl.KL_STD_NORMAL_LOG_VAR_EXPM1),
     "bernoulli": ((S.x, S.logit), likelihoods.BERNOULLI_LOG_LIKELIHOOD_LOGITS),
     "gaussian": ((S.x, S.x_hat, S.sigma), likelihoods.GAUSSIAN_LOG_LIKELIHOOD),
     "bits_per_dim_dequantized": (
@@ -198,8 +198,8 @@ def gaussian_kl(mu1, log_var1, mu2, log_var2, *, elementwise: bool = False) -> n
 
 
 def gaussian_kl_std_normal(mu, log_var, *, elementwise: bool = False) -> np.ndarray:
-    """KL(N(μ, diag(e^{log σ²})) ‖ N(0, I)) = Σ ½ (μ² + e^{log σ²} − 1 − log σ²): (..., L)
-    -> (...); check ``kl.log_var_form`` (4.7)."""
+    """KL(N(μ, diag(e^{log σ²})) ‖ N(0, I)) = Σ ½ (μ² + expm1(log σ²) − log σ²): (..., L)
+    -> (...), each term >= 0 in floating point too; check ``kl.log_var_form`` (4.7)."""
     mu, log_var = finite("mu", mu), finite("log_var", log_var)
     same_shape(mu=mu, log_var=log_var)
     return _reduce(_evaluate("kl_std_normal", mu, log_var), elementwise)

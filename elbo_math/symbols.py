@@ -1,6 +1,6 @@
 """The symbols every derivation shares, with their assumptions declared.
 
-One name, one quantity, as in the code (DESIGN.md):
+One name, one quantity, and the same names as the backends' code:
 
 - ``mu`` (μ), ``log_var`` (log σ², any real), ``sigma`` (σ > 0): a diagonal
   Gaussian's mean, log-variance and standard deviation, std = exp(½ log σ²).

@@ -1,12 +1,15 @@
 """The recipes of CONTRIBUTING.md, run from outside the package.
 
 A toy dataset (8x12 images of stripes, two classes, .npy files), a toy likelihood
-(Laplace with a fixed scale), a toy model (linear encoder and decoder) and a toy
-figure (mean images) are registered here, through the public registration calls
-only, then trained, evaluated and drawn through the package's public functions,
-in both backends where the recipe says so. If a recipe stops working, this fails.
+(Laplace with a scale of its own), a toy model (linear encoder and decoder), a toy
+figure (mean images), a toy objective term (a penalty on the codes' size, with its own
+flag) and a toy sample metric (the samples' mean brightness) are registered here,
+through the public registration calls only, then trained, evaluated, compared and drawn
+through the package's public functions and its command line, in both backends where the
+recipe says so. If a recipe stops working, this fails.
 """
 
+import json
 import math
 from pathlib import Path
 
@@ -22,16 +25,27 @@ from vae_numpy.data.pixels import Pixels
 from vae_numpy.gradcheck import check_gradients
 from vae_numpy.likelihoods import LIKELIHOODS, Likelihood, Parameter, register
 from vae_numpy.model import MLPVAE as NumpyMLPVAE
-from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.config import OPTIONS, Option, TrainConfig, register_option
+from vae_numpy.run.errors import VaeError
 from vae_numpy.run.options import Options
 from vae_torch.checkpoint import load_run, read_checkpoint
+from vae_torch.cli import main
 from vae_torch.evaluation import evaluate
 from vae_torch.figures import FIGURES, Context, figure_of, make_figures, pixel_size, register_figure
 from vae_torch.likelihoods import TORCH_LIKELIHOODS, make_likelihood
 from vae_torch.likelihoods import register as register_torch_likelihood
 from vae_torch.models import MODELS, VAE
 from vae_torch.models.registry import ModelKind, register_model
+from vae_torch.objectives import TERMS, Term, register_term
 from vae_torch.plotting import show_grid
+from vae_torch.quality.estimate import Estimate
+from vae_torch.quality.samples import (
+    SAMPLE_METRICS,
+    Column,
+    SampleMetric,
+    SampleSet,
+    register_metric,
+)
 from vae_torch.training import train_torch
 
 HEIGHT, WIDTH = 8, 12  # not 28x28, not square: the shape must come from the data
@@ -55,9 +69,17 @@ class Stripes(Dataset):
             FileCheck(p, sha256(p.read_bytes()), "structure only") for p in paths.values()
         )
         return check_splits(
-            RawDataset(self.name, self.classes, images[:48], labels[:48], images[48:],
-                       labels[48:], origin, files)
-        )  # fmt: skip
+            RawDataset(
+                self.name,
+                self.classes,
+                images[:48],
+                labels[:48],
+                images[48:],
+                labels[48:],
+                origin,
+                files,
+            )
+        )
 
 
 class OneClassStripes(Stripes):
@@ -69,8 +91,16 @@ class OneClassStripes(Stripes):
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
         raw = Stripes().read(paths, origin)  # two classes, then one label for all
         zero = np.zeros_like
-        return RawDataset(self.name, self.classes, raw.train_images, zero(raw.train_labels),
-                          raw.test_images, zero(raw.test_labels), origin, raw.files)  # fmt: skip
+        return RawDataset(
+            self.name,
+            self.classes,
+            raw.train_images,
+            zero(raw.train_labels),
+            raw.test_images,
+            zero(raw.test_labels),
+            origin,
+            raw.files,
+        )
 
 
 def write_stripes(folder: Path) -> None:
@@ -156,16 +186,47 @@ def mean_images(ctx: Context):
     return fig
 
 
+class CodePenalty(Term):
+    """λ · mean ‖z‖²: a toy term pulling the codes towards 0, switched on by --code-penalty."""
+
+    name, field = "code penalty", "code_penalty"
+
+    def penalty(self, z, batch):
+        return self.weight * z.square().sum(dim=-1).mean()
+
+
+def mean_brightness(samples: SampleSet) -> dict:
+    """The samples' mean pixel, with the standard error of a mean over the samples."""
+    per_sample = samples.images.flatten(1).mean(dim=1).double()
+    se = per_sample.std().item() / math.sqrt(len(per_sample))
+    return {"mean_brightness": Estimate(per_sample.mean().item(), se)}
+
+
+BRIGHTNESS = Column("mean_brightness", "brightness", "mean brightness of the samples")
+
+
 @pytest.fixture
 def toys(tmp_path):
-    """The four toys registered; every registry as it was afterwards."""
-    registries = (DATASETS, LIKELIHOODS, TORCH_LIKELIHOODS, MODELS, FIGURES)
+    """The toys registered; every registry as it was afterwards."""
+    registries = (
+        DATASETS,
+        LIKELIHOODS,
+        TORCH_LIKELIHOODS,
+        MODELS,
+        FIGURES,
+        TERMS,
+        OPTIONS,
+        SAMPLE_METRICS,
+    )
     saved = [dict(r) for r in registries]
     register_dataset(Stripes())
     register(Laplace)
     register_torch_likelihood(TorchLaplace)
     register_model(ModelKind("linear", lambda c, shape, n: LinearVAE(c, shape), False, "linear"))
     register_figure("mean-image", (4.0, 2.4))(mean_images)
+    register_option(Option("code_penalty", 0.0, "torch: λ of a penalty λ · mean ‖z‖²"))
+    register_term(CodePenalty)
+    register_metric(SampleMetric("brightness", mean_brightness, (BRIGHTNESS,)))
     write_stripes(tmp_path)
     yield Options(data_dir=tmp_path, progress=False, device=DEVICE)
     for registry, before in zip(registries, saved, strict=True):
@@ -175,10 +236,17 @@ def toys(tmp_path):
 
 def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys, tmp_path):
     config = TrainConfig.from_flags(
-        model="linear", likelihood="laplace", scale=0.2, dataset="stripes", latent_dim=2,
-        epochs=3, batch_size=8, n_val=8, lr=1e-2,
-    )  # fmt: skip
-    history = train_torch(config, tmp_path / "run", toys)
+        model="linear",
+        likelihood="laplace",
+        scale=0.2,
+        dataset="stripes",
+        latent_dim=2,
+        epochs=3,
+        batch_size=8,
+        n_val=8,
+        lr=1e-2,
+    )
+    history = train_torch(config, tmp_path / "run", options=toys)
     assert len(history) == 3 and history[-1]["val_elbo"] > history[0]["val_elbo"]
     loaded = load_run(tmp_path / "run")  # the parameter is recorded and comes back
     assert loaded.model.likelihood == Laplace(scale=0.2) and loaded.config.record()["scale"] == 0.2
@@ -199,10 +267,85 @@ def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys,
     assert imread(png).shape[:2] == pixel_size("mean-image")[::-1]
 
 
+def test_a_toy_objective_term_trains_with_its_own_flag_and_shows_in_the_history(toys, tmp_path):
+    """--code-penalty, a flag the term registered, switches it on: the run trains on
+    −ELBO + λ mean ‖z‖², its history records that objective beside the true ELBO, and
+    the codes end up smaller than without it. The numpy backend refuses it."""
+    base = [
+        "train",
+        "--model",
+        "linear",
+        "--likelihood",
+        "laplace",
+        "--dataset",
+        "stripes",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "8",
+        "--n-val",
+        "8",
+        "--data-dir",
+        str(tmp_path),
+        "--device",
+        DEVICE,
+    ]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*base, "--code-penalty", "10", "--out", str(tmp_path / "pulled")]) == 0
+    plain = load_run(tmp_path / "plain", which="last")
+    pulled = load_run(tmp_path / "pulled", which="last")
+    assert pulled.config.value("code_penalty") == 10.0
+    record = pulled.history[-1]
+    assert record["train_elbo"] == pytest.approx(
+        record["train_log_px_given_z"] - record["train_kl"]
+    )
+    assert record["train_objective"] > -record["train_elbo"]  # the penalty on top of −ELBO
+    assert "train_objective" not in plain.history[-1]  # no term, no objective column
+    x = torch.from_numpy(np.load(tmp_path / "stripes-images.npy")[48:, None] / 255).float()
+    sizes = [
+        run.model.encode(x.flatten(1).to(run.model.device))[0].square().sum(1).mean().item()
+        for run in (plain, pulled)
+    ]
+    assert sizes[1] < sizes[0]
+    with pytest.raises(VaeError, match="--code-penalty belongs to the torch backend"):
+        TrainConfig.from_flags(backend="numpy", code_penalty=1.0)
+
+
+def test_a_toy_metric_shows_in_evaluate_and_compare(toys, tmp_path, capsys):
+    """A registered sample metric: in vae evaluate's table and JSON, and a column of
+    vae compare's table."""
+    for seed in (0, 1):
+        config = TrainConfig.from_flags(
+            model="linear",
+            likelihood="laplace",
+            dataset="stripes",
+            latent_dim=2,
+            epochs=1,
+            batch_size=8,
+            n_val=8,
+            seed=seed,
+        )
+        train_torch(config, tmp_path / f"run{seed}", options=toys)
+    data = ["--data-dir", str(tmp_path), "--device", DEVICE]
+    assert main(["evaluate", str(tmp_path / "run0"), "--k", "2", "--samples", "20", *data]) == 0
+    out = capsys.readouterr().out
+    written = json.loads(Path(out.split("written: ")[1].strip()).read_text())
+    brightness = Estimate.of(written["sample_quality"]["mean_brightness"])
+    assert 0 <= brightness.value <= 1 and brightness.standard_error > 0
+    assert f"mean brightness of the samples {brightness.show()}" in out
+    runs = [str(tmp_path / "run0"), str(tmp_path / "run1")]
+    assert main(["compare", *runs, "--k", "2", "--samples", "20", *data]) == 0
+    table = capsys.readouterr().out
+    header = next(line for line in table.splitlines() if line.startswith("| run |"))
+    assert "| brightness |" in header
+
+
 def test_a_dataset_without_labels_has_no_judge_and_says_so(toys, tmp_path):
     register_dataset(OneClassStripes())
     config = TrainConfig(model="linear", likelihood="laplace", dataset="one-class", epochs=1)
-    train_torch(config, tmp_path / "run", toys)
+    train_torch(config, tmp_path / "run", options=toys)
     result = evaluate(tmp_path / "run", k=2, options=toys, samples=20)
     assert result["sample_quality"] == {"n/a": "one-class has no class labels, so it has no judge"}
 
@@ -211,9 +354,16 @@ def test_the_numpy_backend_trains_with_the_toy_likelihood_and_its_gradient_check
     from vae_numpy.train import train_numpy
 
     config = TrainConfig(
-        backend="numpy", likelihood="laplace", dataset="stripes", hidden=(6,), latent_dim=2,
-        epochs=2, batch_size=8, n_val=8, dtype="float64",
-    )  # fmt: skip
+        backend="numpy",
+        likelihood="laplace",
+        dataset="stripes",
+        hidden=(6,),
+        latent_dim=2,
+        epochs=2,
+        batch_size=8,
+        n_val=8,
+        dtype="float64",
+    )
     history = train_numpy(config, tmp_path / "numpy-run", toys)
     assert len(history) == 2
 

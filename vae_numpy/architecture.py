@@ -20,7 +20,9 @@ class MLPConfig:
     hidden: tuple[int, ...] = (400,)  # hidden widths of the encoder; the decoder mirrors them
     latent_dim: int = 20  # size of z
     activation: str = "relu"  # after every hidden layer
-    likelihood: str = "bernoulli"  # a registered name: what the decoder's outputs parameterise
+    # a registered name (vae_numpy.likelihoods): what the decoder's outputs parameterise,
+    # logits, means, or [μ, log s] of the discretised logistic (twice the outputs)
+    likelihood: str = "bernoulli"
     likelihood_params: dict[str, float] = field(default_factory=dict)  # e.g. {"sigma": 0.1}
 
     def __post_init__(self):

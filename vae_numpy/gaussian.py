@@ -28,8 +28,12 @@ def reparameterize(mu: np.ndarray, log_var: np.ndarray, eps: np.ndarray) -> np.n
 
 
 def kl_std_normal(mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
-    """(4.7) KL(q ‖ N(0, I)) per example: (B, latent) -> (B,)."""
-    return 0.5 * np.sum(mu * mu + np.exp(log_var) - 1.0 - log_var, axis=-1)
+    """(4.7) KL(q ‖ N(0, I)) per example: (B, latent) -> (B,).
+
+    e^{log σ²} − 1 is computed as expm1(log σ²): near log σ² = 0, exp(log σ²) − 1 − log σ²
+    cancels and can round below 0 (float64, log σ² = 7.4e-16), while expm1(t) >= t holds
+    after rounding, so each dimension's term stays >= 0."""
+    return 0.5 * np.sum(mu * mu + np.expm1(log_var) - log_var, axis=-1)
 
 
 def kl_std_normal_grad(mu: np.ndarray, log_var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -65,8 +65,16 @@ def gaussian_grad(x: np.ndarray, mean: np.ndarray, sigma: float) -> np.ndarray:
 # the mean below |η| = 1 (−1/η + 1/sinh η cancels); each series' error there < 1e-12.
 CB_LOG_C_SERIES_BELOW, CB_MEAN_SERIES_BELOW = 0.01, 1.0
 CB_LOG_C = (math.log(2), 1 / 12, -7 / 1440, 31 / 90720, -127 / 4838400)  # × η^0, η^2, ..., η^8
-CB_MEAN = (1 / 2, 1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160,
-           -691 / 1307674368000, 1 / 74724249600)  # × η^0, η^1, η^3, ..., η^13  # fmt: skip
+CB_MEAN = (
+    1 / 2,
+    1 / 12,
+    -1 / 720,
+    1 / 30240,
+    -1 / 1209600,
+    1 / 47900160,
+    -691 / 1307674368000,
+    1 / 74724249600,
+)  # × η^0, η^1, η^3, ..., η^13
 
 
 def cb_log_normaliser(eta: np.ndarray) -> np.ndarray:
@@ -310,8 +318,9 @@ def sort_parameters(name: str, flat: dict, strict: bool) -> tuple[dict, dict[str
         return rest, given
     mine = {p.name for p in likelihood_class(name).parameters}
     if strict and (foreign := sorted(set(given) - mine)):
-        owners = sorted({cls.name for cls in LIKELIHOODS.values() for p in cls.parameters
-                         if p.name in foreign})  # fmt: skip
+        owners = sorted(
+            {cls.name for cls in LIKELIHOODS.values() for p in cls.parameters if p.name in foreign}
+        )
         raise VaeError(
             f"{', '.join(known[f].flag for f in foreign)} belongs to --likelihood "
             f"{' or '.join(owners)}, not {name}{parameter_list(likelihood_class(name).parameters)}"

@@ -32,16 +32,19 @@ class ForwardCache:
     eps: np.ndarray  # (B, latent)
     mu: np.ndarray  # (B, latent)
     log_var: np.ndarray  # (B, latent)
-    out: np.ndarray  # (B, x_dim) logits or means
+    out: np.ndarray  # (B, outputs·x_dim): the likelihood's parameters
     encoder: list  # [(linear cache, activation cache)] per hidden layer
-    encoder_top: np.ndarray  # input of the mu and log_var heads
-    decoder: list
-    decoder_top: np.ndarray  # input of the output layer
+    mu_head: np.ndarray  # the mu head's cache, as Linear.forward returns it
+    log_var_head: np.ndarray  # the log_var head's cache
+    decoder: list  # [(linear cache, activation cache)] per hidden layer
+    out_layer: np.ndarray  # the output layer's cache
     kl_weight: float
 
 
 class MLPVAE:
-    """Encoder x -> (μ, log σ²), decoder z -> logits (Bernoulli) or means (Gaussian)."""
+    """Encoder x -> (μ, log σ²), decoder z -> the likelihood's parameters: logits
+    (Bernoulli, continuous Bernoulli), means (Gaussian), or [μ, log s] (discretised
+    logistic); see vae_numpy.likelihoods."""
 
     def __init__(self, config: MLPConfig, params: dict[str, np.ndarray]):
         expected = {f"{n}.{p}" for n in config.layer_shapes() for p in ("weight", "bias")}
@@ -96,12 +99,13 @@ class MLPVAE:
         return self.mu_head.forward(h)[0], self.log_var_head.forward(h)[0]
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """(B, latent) -> logits (Bernoulli) or means (Gaussian), (B, x_dim)."""
+        """(B, latent) -> the likelihood's parameters, (B, outputs·x_dim): logits, means,
+        or all μ then all log s for the discretised logistic."""
         h, _ = self._mlp(self.decoder_hidden, z)
         return self.out_layer.forward(h)[0]
 
     def mean_image(self, z: np.ndarray) -> np.ndarray:
-        """E[x|z]: sigmoid of the logits, or the Gaussian mean."""
+        """E[x|z], the likelihood's mean of the decoder output: (B, x_dim)."""
         return self.likelihood.mean(self.decode(z))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -110,7 +114,7 @@ class MLPVAE:
         return self.mean_image(z)
 
     def log_px_given_z(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """log p(x|z) per example from the decoder output: (3.2) or (3.4)."""
+        """log p(x|z) per example from the decoder output: (3.2), (3.4), (3.7) or (3.10)."""
         return self.likelihood.log_prob(x, out)
 
     def loss(
@@ -123,11 +127,11 @@ class MLPVAE:
                 f"eps has shape {eps.shape}; expected ({x.shape[0]}, {self.config.latent_dim})"
             )
         h, enc = self._mlp(self.encoder_hidden, x)
-        mu, _ = self.mu_head.forward(h)
-        log_var, _ = self.log_var_head.forward(h)
+        mu, c_mu = self.mu_head.forward(h)
+        log_var, c_log_var = self.log_var_head.forward(h)
         z = gaussian.reparameterize(mu, log_var, eps)  # (5.1)
         g, dec = self._mlp(self.decoder_hidden, z)
-        out, _ = self.out_layer.forward(g)
+        out, c_out = self.out_layer.forward(g)
         rec = self.log_px_given_z(x, out)  # (B,)
         kl = gaussian.kl_std_normal(mu, log_var)  # (4.7) (B,)
         parts = LossParts(
@@ -135,7 +139,9 @@ class MLPVAE:
             kl=float(np.mean(kl)),
             loss=float(np.mean(-rec + kl_weight * kl)),
         )
-        return parts, ForwardCache(x, eps, mu, log_var, out, enc, h, dec, g, kl_weight)
+        return parts, ForwardCache(
+            x, eps, mu, log_var, out, enc, c_mu, c_log_var, dec, c_out, kl_weight
+        )
 
     # -- backward --------------------------------------------------------------
 
@@ -152,8 +158,8 @@ class MLPVAE:
         c = cache
         batch = c.x.shape[0]
         grads: dict[str, np.ndarray] = {}
-        d_out = self.likelihood.grad(c.x, c.out) / batch  # (6.3) or (6.4)
-        dg, g = self.out_layer.backward(d_out, c.decoder_top)
+        d_out = self.likelihood.grad(c.x, c.out) / batch  # ∂(−log p(x|z))/∂out, e.g. (6.3), (6.4)
+        dg, g = self.out_layer.backward(d_out, c.out_layer)
         grads["decoder.out.weight"], grads["decoder.out.bias"] = g["weight"], g["bias"]
         dz = self._mlp_backward(self.decoder_hidden, c.decoder, dg, grads, "decoder.hidden")
         kl_mu, kl_log_var = gaussian.kl_std_normal_grad(c.mu, c.log_var)  # (6.1), (6.2)
@@ -161,8 +167,8 @@ class MLPVAE:
         d_log_var = dz * 0.5 * gaussian.std(c.log_var) * c.eps  # (5.2)
         d_log_var += c.kl_weight * kl_log_var / batch
         has_hidden = bool(self.encoder_hidden)  # else the heads' input is the data itself
-        dh_mu, g_mu = self.mu_head.backward(d_mu, c.encoder_top, need_dx=has_hidden)
-        dh_lv, g_lv = self.log_var_head.backward(d_log_var, c.encoder_top, need_dx=has_hidden)
+        dh_mu, g_mu = self.mu_head.backward(d_mu, c.mu_head, need_dx=has_hidden)
+        dh_lv, g_lv = self.log_var_head.backward(d_log_var, c.log_var_head, need_dx=has_hidden)
         for head, g in (("mu", g_mu), ("log_var", g_lv)):
             grads[f"encoder.{head}.weight"], grads[f"encoder.{head}.bias"] = g["weight"], g["bias"]
         if has_hidden:

@@ -38,5 +38,5 @@ def train(config: TrainConfig | Mapping, out: str | Path, options: Options = DEF
     if isinstance(config, Mapping):
         config = TrainConfig.from_flags(**config)
     trainer = train_numpy if config.backend == "numpy" else train_torch
-    trainer(config, Path(out), options)
+    trainer(config, Path(out), options=options)
     return load_run(out, resolve_device(options.device or config.device))

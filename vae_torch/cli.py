@@ -16,10 +16,13 @@ import typing
 from pathlib import Path
 
 from vae_numpy.likelihoods import all_parameters
-from vae_numpy.run.config import TrainConfig
+from vae_numpy.run.config import OPTIONS, TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import Options
+from vae_torch.quality.estimate import Estimate
+
+MAPPINGS = ("likelihood_params", "options")  # TrainConfig fields given as flags of their own
 
 
 def options_of(args: argparse.Namespace) -> Options:
@@ -61,7 +64,7 @@ def cmd_data_import(args: argparse.Namespace) -> int:
         seed=args.seed,
         skip_bad=args.skip_bad,
     )
-    report = import_dataset(args.source, args.name, settings, to=args.to, force=args.force)
+    report = import_dataset(args.source, args.name, settings=settings, to=args.to, force=args.force)
     print("\n".join(report.lines()))
     return 0
 
@@ -86,14 +89,16 @@ def cmd_data_emoji(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from vae_torch.export import describe, export_onnx
 
-    results = export_onnx(args.run_dir, args.out, args.checkpoint, options_of(args))
+    results = export_onnx(
+        args.run_dir, out=args.out, which=args.checkpoint, options=options_of(args)
+    )
     print("\n".join(describe(results)))
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "likelihood_params"]
-    fields = {name: getattr(args, name) for name in [*names, *all_parameters()]}
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in MAPPINGS]
+    fields = {name: getattr(args, name) for name in [*names, *all_parameters(), *OPTIONS]}
     fields = {name: value for name, value in fields.items() if value is not None}
     if (args.out is None) == (args.resume is None):
         raise VaeError("give either --out NEW_RUN_FOLDER or --resume RUN_FOLDER")
@@ -109,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "(only --epochs and --device may change)"
             )
         out = args.resume
-        history = resume_torch(out, fields.get("epochs"), options)
+        history = resume_torch(out, epochs=fields.get("epochs"), options=options)
     else:
         from vae_torch.api import train
 
@@ -125,9 +130,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from vae_torch.evaluation import evaluate, evaluation_table
 
     result = evaluate(
-        args.run_dir, args.k, args.split, args.checkpoint, args.samples, options_of(args),
-        args.limit,
-    )  # fmt: skip
+        args.run_dir,
+        k=args.k,
+        split=args.split,
+        checkpoint=args.checkpoint,
+        samples=args.samples,
+        options=options_of(args),
+        limit=args.limit,
+    )
     print(evaluation_table(result))
     print(f"written: {result['path']}")
     return 0
@@ -138,7 +148,13 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
     only = [name.strip() for name in args.only.split(",")] if args.only else None
     report = make_figures(
-        args.run_dir, args.out, only, args.seed, args.quantiles, options_of(args), args.checkpoint
+        args.run_dir,
+        out=args.out,
+        only=only,
+        seed=args.seed,
+        probabilities=args.quantiles,
+        options=options_of(args),
+        checkpoint=args.checkpoint,
     )
     for name, files in report["figures"].items():
         print(f"{name:16} {', '.join(files)}")
@@ -152,7 +168,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
     if "recognisable_share" in report:
         share, judge = report["recognisable_share"], report["judge"]
         print(
-            f"samples: recognisable share {share['value']:.3f} ± {share['standard_error']:.3f} "
+            f"samples: recognisable share {Estimate.of(share).show()} "
             f"(judge test accuracy {judge['test_accuracy']:.3f}); {report['checkpoint']} checkpoint"
         )
     print(f"written: {report['path']}")
@@ -163,9 +179,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from vae_torch.sample import write_samples
 
     files = write_samples(
-        args.run_dir, args.n, args.rows, args.label, args.seed, args.out, args.checkpoint,
-        options_of(args),
-    )  # fmt: skip
+        args.run_dir,
+        n=args.n,
+        rows=args.rows,
+        label=args.label,
+        seed=args.seed,
+        out=args.out,
+        checkpoint=args.checkpoint,
+        options=options_of(args),
+    )
     print("written: " + ", ".join(map(str, files)))
     return 0
 
@@ -174,9 +196,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from vae_torch.compare import compare_runs
 
     record = compare_runs(
-        args.runs, args.k, args.out, args.seed, not args.fresh, options_of(args), args.samples,
-        args.checkpoint,
-    )  # fmt: skip
+        args.runs,
+        k=args.k,
+        out=args.out,
+        seed=args.seed,
+        reuse=not args.fresh,
+        options=options_of(args),
+        samples=args.samples,
+        checkpoint=args.checkpoint,
+    )
     print(record["table"])
     print("written: " + ", ".join(record["files"]))
     return 0
@@ -189,7 +217,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.list or args.name is None:
         print("\n\n".join(describe(recipe) for recipe in RECIPES.values()))
         return 0
-    record = run_experiment(args.name, args.out, args.epochs, options_of(args))
+    record = run_experiment(args.name, out=args.out, epochs=args.epochs, options=options_of(args))
     for name, run in record["runs"].items():
         test = run["test"]
         print(
@@ -260,6 +288,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         if f.name == "likelihood_params":  # a flag per parameter, after --likelihood
             for p in all_parameters().values():
                 parser.add_argument(p.flag, type=float, help=f"{p.help} (default {p.default:g})")
+            continue
+        if f.name == "options":  # a flag per registered option
+            for o in OPTIONS.values():
+                parser.add_argument(o.flag, type=float, help=f"{o.help} (default {o.default:g})")
             continue
         flag, kind = "--" + f.name.replace("_", "-"), hints[f.name]
         text = f.metadata["help"]

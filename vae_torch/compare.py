@@ -26,6 +26,8 @@ from vae_torch.evaluation import evaluate
 from vae_torch.latent import each_class
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, save, show_grid
+from vae_torch.quality.estimate import Estimate
+from vae_torch.quality.samples import Column, columns
 
 SAME = ("dataset", "pixels", "likelihood")  # and the likelihood's parameters
 
@@ -37,6 +39,7 @@ def parameter_counts(model: VAE) -> dict[str, int]:
 
 def compare_runs(
     runs: list[Path],
+    *,
     k: int = 1000,
     out: Path | None = None,
     seed: int = 0,
@@ -65,7 +68,14 @@ def compare_runs(
         evaluation = reuse and item.folder.cached_evaluation(k, epochs, item.which, samples)
         reused = bool(evaluation)
         if not evaluation:
-            evaluation = evaluate(item.folder.path, k, "test", item.which, samples, options)
+            evaluation = evaluate(
+                item.folder.path,
+                k=k,
+                split="test",
+                checkpoint=item.which,
+                samples=samples,
+                options=options,
+            )
         rows.append(comparison_row(name, item, evaluation, reused))
     first = loaded[0].config
     record = {
@@ -150,22 +160,16 @@ def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -
     }
 
 
-SAMPLE_COLUMNS = {  # header: key of sample_quality, decimals
-    "recognisable": ("recognisable_share", 3),
-    "smallest class": ("smallest_class_share", 3),
-    "Fréchet": ("frechet_distance", 2),
-    "precision": ("precision", 3),
-    "recall": ("recall", 3),
-}
+def compared_columns() -> list[Column]:
+    """The sample scores the table shows: every registered metric's compared columns."""
+    return [column for column in columns() if column.compared]
 
 
 def sample_cells(q: dict | None) -> list[str]:
-    """Value ± standard error of each sample score, or n/a."""
-    if not q or "n/a" in q:
-        return ["n/a"] * len(SAMPLE_COLUMNS)
+    """Value ± standard error of each compared sample score, or n/a."""
     return [
-        f"{q[key]['value']:.{digits}f} ± {q[key]['standard_error']:.{digits}f}"
-        for key, digits in SAMPLE_COLUMNS.values()
+        Estimate.of(q[c.key]).show(c.digits) if q and c.key in q else "n/a"
+        for c in compared_columns()
     ]
 
 
@@ -191,7 +195,7 @@ def markdown_table(record: dict) -> str:
         "± SE",
         "IWAE bits/dim",
         "active units",
-        *SAMPLE_COLUMNS,
+        *(column.header for column in compared_columns()),
         "train time (s)",
         "epochs (checkpoint)",
         "trained on",
@@ -245,8 +249,7 @@ def samples_side_by_side(
         title = f"{name}\n{model.count_parameters():,} parameters"
         q = row["sample_quality"]
         if q and "n/a" not in q:
-            share = q["recognisable_share"]
-            title += f"; recognisable {share['value']:.2f} ± {share['standard_error']:.2f}"
+            title += f"; recognisable {Estimate.of(q['recognisable_share']).show(2)}"
         show_grid(ax, images, 2, 5, title)
     fig.suptitle(f"E[x|z] for z ~ N(0, I) (seed {seed})", fontsize=10)
     return fig

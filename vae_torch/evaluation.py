@@ -17,12 +17,14 @@ from vae_torch.data import DeviceSplit, run_splits
 from vae_torch.device import device_name, resolve_device
 from vae_torch.quality.bounds import dataset_elbo, iw_estimate
 from vae_torch.quality.diagnostics import latent_diagnostics
+from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
-from vae_torch.quality.samples import sample_quality
+from vae_torch.quality.samples import columns, sample_quality
 
 
 def evaluate(
     run: Path,
+    *,
     k: int = 100,
     split: str = "test",
     checkpoint: str = "best",
@@ -82,7 +84,7 @@ def bounds(loaded: LoadedRun, x, c, k: int, progress: bool) -> dict:
     bound = dataset_elbo(model, x, c)
     elbo_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    iw = iw_estimate(model, x, k, c, progress=progress)
+    iw = iw_estimate(model, x, k, c=c, progress=progress)
     iw_seconds = time.perf_counter() - start
     bits = model.likelihood.bits_per_dim
     dims = x[0].numel()
@@ -121,10 +123,10 @@ def judged_samples(
     return sample_quality(
         loaded.model,
         judge,
-        test.grey(),
-        test.labels.cpu().numpy(),
-        train.grey(),
-        n,
+        test_images=test.grey(),
+        test_labels=test.labels.cpu().numpy(),
+        train_images=train.grey(),
+        n=n,
         test_inputs=inputs,
     )
 
@@ -156,49 +158,45 @@ def evaluation_table(r: dict) -> str:
 
 
 def latent_rows(d: dict) -> list[str]:
-    mi, marginal = d["mutual_information"], d["marginal_kl"]
+    mi, marginal = Estimate.of(d["mutual_information"]), Estimate.of(d["marginal_kl"])
     return [
         f"latent: {d['active_units']} of {len(d['kl_per_dim'])} dimensions active "
         f"(Cov_x E_q[z_d] > {d['active_threshold']}); ELBO surgery (8.6): average KL "
-        f"{d['average_kl']:.2f} = I_q(n; z) {mi['value']:.2f} (at most log N = "
-        f"{d['mutual_information_bound']:.2f}) + KL(q(z) || p(z)) {marginal['value']:.2f}"
-        f" ± {marginal['standard_error']:.2f}",
+        f"{d['average_kl']:.2f} = I_q(n; z) {mi.show(2)} (at most log N = "
+        f"{d['mutual_information_bound']:.2f}) + KL(q(z) || p(z)) {marginal.show(2)}",
     ]
 
 
 def sample_rows(q: dict) -> list[str]:
+    """The judge, then one line per registered score (``quality.samples.columns``), then
+    the decoder on real codes and where the samples fail."""
     if "n/a" in q:
         return [f"samples: n/a, {q['n/a']}"]
     j = q["judge"]
-
-    def pm(key: str, digits: int = 3) -> str:
-        return f"{q[key]['value']:.{digits}f} ± {q[key]['standard_error']:.{digits}f}"
-
     rows = [
         f"samples: {q['samples']:,} draws E[x|z], z ~ N(0, I); judged by a CNN with test "
         f"accuracy {j['test_accuracy']:.3f}, {j['test_confident_share']:.3f} of real test "
         f"images recognised",
-        f"  recognisable share (confidence >= {j['confident']}) {pm('recognisable_share')}",
-        f"  smallest class share {pm('smallest_class_share')}; KL(classes || test) "
-        f"{pm('class_kl_to_test')}; judge score {pm('judge_score', 2)}",
-        f"  Fréchet distance {pm('frechet_distance', 2)} (train vs test: "
-        f"{q['frechet_floor_train_vs_test']:.2f}); precision {pm('precision')}, "
-        f"recall {pm('recall')}",
     ]
-    if "conditional_accuracy" in q:
-        rows.append(f"  class-c samples judged c {pm('conditional_accuracy')}")
+    rows += [
+        f"  {column.label} {Estimate.of(q[column.key]).show(column.digits)}"
+        for column in columns()
+        if column.key in q
+    ]
+    if "frechet_floor_train_vs_test" in q:
+        rows.append(
+            f"  Fréchet distance of training images: {q['frechet_floor_train_vs_test']:.2f}"
+        )
     if "reconstructions" in q:
         r = q["reconstructions"]
         rows.append(
             f"  the decoder on real codes: reconstructions E[x|mu(x)] of the {r['images']:,} test "
-            f"images recognisable {r['recognisable_share']['value']:.3f} ± "
-            f"{r['recognisable_share']['standard_error']:.3f}, judged as their own class "
-            f"{r['own_class_share']['value']:.3f} ± {r['own_class_share']['standard_error']:.3f}"
+            f"images recognisable {Estimate.of(r['recognisable_share']).show()}, judged as "
+            f"their own class {Estimate.of(r['own_class_share']).show()}"
         )
     if "by_aggregate_density" in q:
         shares = ", ".join(
-            f"{s['value']:.3f} ± {s['standard_error']:.3f}"
-            for s in q["by_aggregate_density"]["recognisable_share"]
+            Estimate.of(s).show() for s in q["by_aggregate_density"]["recognisable_share"]
         )
         rows.append(
             "  recognisable share by quarter of log q(z)/p(z), q the test images' aggregate "

@@ -43,7 +43,7 @@ def ensure_emoji(options: Options) -> None:
         folder = Path(tmp) / "emoji"
         write_emoji_folder(folder, progress=options.progress)
         report = import_dataset(
-            folder, EMOJI, ImportSettings(size=EMOJI_SIZE), progress=options.progress
+            folder, EMOJI, settings=ImportSettings(size=EMOJI_SIZE), progress=options.progress
         )
     if options.progress:
         print("\n".join(report.lines()))
@@ -65,7 +65,7 @@ def ensure_trained(
     when it is done. Returns which."""
     hook = latent_hook if track_latent else None
     if not run.checkpoint.is_file():
-        train_torch(config, run.path, options, hook)
+        train_torch(config, run.path, options=options, on_epoch=hook)
         return "trained"
     state = read_checkpoint(run.checkpoint)
     saved = TrainConfig.from_record(state["config"])
@@ -76,7 +76,12 @@ def ensure_trained(
         )
     if state["epoch"] >= config.epochs:
         return f"already trained ({state['epoch']} epochs)"
-    resume_torch(run.path, config.epochs, dataclasses.replace(options, device=config.device), hook)
+    resume_torch(
+        run.path,
+        epochs=config.epochs,
+        options=dataclasses.replace(options, device=config.device),
+        on_epoch=hook,
+    )
     return f"resumed after epoch {state['epoch']}"
 
 
@@ -102,6 +107,7 @@ LATENT_KEYS = (
 
 def run_experiment(
     name: str,
+    *,
     out: Path = Path("runs/experiments"),
     epochs: int | None = None,
     options: Options = DEFAULTS,
@@ -134,7 +140,7 @@ def run_experiment(
     if recipe.compare:
         runs = [folder / run_name for run_name in recipe.runs]
         comparison = compare_runs(
-            runs, recipe.k, folder / "comparison", options=options, samples=recipe.samples
+            runs, k=recipe.k, out=folder / "comparison", options=options, samples=recipe.samples
         )
         record["comparison"] = {
             key: comparison[key] for key in ("table", "files", "runs", "test_examples")
@@ -155,7 +161,12 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
     status = ensure_trained(config, run, options, recipe.track_latent)
     evaluation = run.cached_evaluation(recipe.k, config.epochs, "best", recipe.samples) or evaluate(
-        run.path, recipe.k, "test", "best", recipe.samples, options
+        run.path,
+        k=recipe.k,
+        split="test",
+        checkpoint="best",
+        samples=recipe.samples,
+        options=options,
     )
     figures = make_figures(run.path, only=recipe.figures_of(run.path.name), options=options)
     history = run.history()

@@ -88,7 +88,7 @@ class Exported:
 
 
 def export_onnx(
-    run: Path, out: Path | None = None, which: str = "best", options: Options = DEFAULTS
+    run: Path, *, out: Path | None = None, which: str = "best", options: Options = DEFAULTS
 ) -> list[Exported]:
     """Export the run's model (the ``which`` checkpoint) into ``out`` (default RUN/onnx)
     and check each graph with onnxruntime; see the module docstring."""
@@ -108,13 +108,21 @@ def export_onnx(
     labels = (test.labels[:n],) if model.n_classes else ()
     label_spec = {"labels": ["B"]} if model.n_classes else {}
     graphs = (
-        ("encoder", EncoderGraph(model), (images, *labels),
-         {"images": ["B", *model.image_shape]} | label_spec,
-         {"mu": ["B", model.latent_dim], "log_var": ["B", model.latent_dim]}),
-        ("decoder", DecoderGraph(model), (z, *labels),
-         {"z": ["B", model.latent_dim]} | label_spec,
-         {"mean": ["B", *model.image_shape]}),
-    )  # fmt: skip
+        (
+            "encoder",
+            EncoderGraph(model),
+            (images, *labels),
+            {"images": ["B", *model.image_shape]} | label_spec,
+            {"mu": ["B", model.latent_dim], "log_var": ["B", model.latent_dim]},
+        ),
+        (
+            "decoder",
+            DecoderGraph(model),
+            (z, *labels),
+            {"z": ["B", model.latent_dim]} | label_spec,
+            {"mean": ["B", *model.image_shape]},
+        ),
+    )
     results = []
     for name, graph, inputs, input_spec, output_spec in graphs:
         path = out / f"{name}.onnx"

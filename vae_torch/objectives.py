@@ -66,9 +66,9 @@ class Batch:
 
 
 class Term(ABC):
-    """One change to the negative ELBO, switched on by the TrainConfig field ``field``
-    (active where it is not 0). Override what it changes: ``beta``, ``kl_term``,
-    ``penalty``."""
+    """One change to the negative ELBO, switched on by ``field``, a TrainConfig field or an
+    option registered with ``vae_numpy.run.config.register_option`` (active where it is not
+    0). Override what it changes: ``beta``, ``kl_term``, ``penalty``, ``warning``."""
 
     name: ClassVar[str]  # how messages and the history name it
     field: ClassVar[str]  # its TrainConfig field: its flag and its weight
@@ -76,11 +76,11 @@ class Term(ABC):
     whole_batch: ClassVar[bool] = False  # a statistic of the whole batch: one process only
 
     def __init__(self, config: TrainConfig):
-        self.weight = getattr(config, self.field)
+        self.weight = config.value(self.field)
 
     @classmethod
     def active(cls, config: TrainConfig) -> bool:
-        return bool(getattr(config, cls.field))
+        return bool(config.value(cls.field))
 
     @property
     def flag(self) -> str:

@@ -17,6 +17,7 @@ from vae_torch.quality.judge import CONFIDENT, get_judge
 
 def write_samples(
     run: Path,
+    *,
     n: int = 10,
     rows: int = 2,
     label: int | None = None,

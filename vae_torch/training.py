@@ -82,6 +82,7 @@ EpochHook = Callable[[VAE, DeviceSplit], dict]
 def train_torch(
     config: TrainConfig,
     out: Path,
+    *,
     options: Options = DEFAULTS,
     on_epoch: EpochHook | None = None,
 ) -> list[dict]:
@@ -93,6 +94,7 @@ def train_torch(
 
 def resume_torch(
     run: Path,
+    *,
     epochs: int | None = None,
     options: Options = DEFAULTS,
     on_epoch: EpochHook | None = None,

@@ -1,5 +1,10 @@
-"""Sampling, checked by its moments in both backends (statistical: fixed seeds, tolerances
-of Z standard errors, both numbers printed on failure).
+"""Sampling, checked by its moments in both backends (statistical: tolerances of Z standard
+errors, both numbers printed on failure).
+
+The moment tests draw their noise with a fixed seed (μ and log σ² come from hypothesis).
+The Monte Carlo KL test takes its seed from hypothesis as well, so each example is a
+fresh draw, which a correct implementation fails with probability about 6e-7
+(``crosscheck.common.Z``); hypothesis reports the falsifying seed, which replays it.
 
 (5.1) z = μ + σ ε has mean μ and variance σ² = e^{log σ²}. A gradient check cannot catch
       a sampler that uses the variance as the standard deviation (backward stays

@@ -227,8 +227,11 @@ def test_the_install_cell_says_how_to_install_where_there_is_no_clone(tmp_path):
     first cell stops with the instructions, not with an ImportError later."""
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", first_cell(NOTEBOOKS[0])],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "needs the package vae-from-scratch" in result.stderr
     assert "pip install -e <the clone>" in result.stderr and "restart the kernel" in result.stderr

@@ -71,8 +71,19 @@ def site(tmp_path_factory):
     runs top to bottom in the build, at its small size (VAE_NOTEBOOK_QUICK): an error in a
     cell fails the build, and with it this fixture."""
     out = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
-               "-D", "nb_execution_mode=force", DOCS, out]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "-q",
+        "-b",
+        "html",
+        "-D",
+        "nb_execution_mode=force",
+        DOCS,
+        out,
+    ]
     from vae_torch.notebooks import QUICK
 
     env = os.environ | {QUICK: "1"}
@@ -283,9 +294,25 @@ def tiny_export(site, tmp_path_factory):
     from vae_torch.cli import main
 
     run = tmp_path_factory.mktemp("tiny") / "run"
-    train = ["train", "--model", "cvae", "--dataset", "mnist-5k", "--latent-dim", "3",
-             "--hidden", "32", "--epochs", "1", "--limit", "256", "--device", "cpu",
-             "--out", str(run)]  # fmt: skip
+    train = [
+        "train",
+        "--model",
+        "cvae",
+        "--dataset",
+        "mnist-5k",
+        "--latent-dim",
+        "3",
+        "--hidden",
+        "32",
+        "--epochs",
+        "1",
+        "--limit",
+        "256",
+        "--device",
+        "cpu",
+        "--out",
+        str(run),
+    ]
     assert main(train) == 0
     assert (
         main(
@@ -312,7 +339,7 @@ def test_the_explorer_equals_the_packages_torch_decoder(page, site, tiny_export)
         label = i % 10
         browser = page.evaluate(
             "async ([z, c]) => Array.from(await window.vaeExplorer.decode(z, c))",
-            [z.tolist(), label],
+            k=[z.tolist(), label],
         )
         with torch.no_grad():
             expected = model.decode(z[None], torch.tensor([label])).flatten()
@@ -333,8 +360,11 @@ def test_the_explorer_says_what_is_wrong_with_a_bad_model_folder(page, site, tin
     explorer_ready(page)
     message = page.locator(".explorer-status.explorer-error").inner_text()
     assert message == page.evaluate("window.vaeExplorer.error")
-    expected = {"missing": "HTTP 404", "corrupt decoder": "could not be loaded",
-                "corrupt description": "not valid JSON"}[damage]  # fmt: skip
+    expected = {
+        "missing": "HTTP 404",
+        "corrupt decoder": "could not be loaded",
+        "corrupt description": "not valid JSON",
+    }[damage]
     assert expected in message and "export" in message
     assert page.locator("#explorer-image").count() == 0  # a message, not a blank canvas
     page.failed.clear()  # the 404 of the missing folder is the point of this test

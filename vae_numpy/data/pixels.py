@@ -1,4 +1,5 @@
-"""From uint8 pixels to the floats a model sees (DESIGN.md, "Data").
+"""From uint8 pixels to the floats a model sees (chapter 3 of the notes, "Which pixels
+make the Bernoulli a likelihood").
 
 Four representations, each for a likelihood:
 

@@ -16,8 +16,11 @@ def describe(raw: RawDataset) -> str:
     ):
         lines.append(f"{split:<7} {images.shape!s:<17} {labels.shape}  {images.dtype}")
     if not raw.labelled:
-        lines += ["", f"no classes: {len(raw.train_labels)} training and "
-                  f"{len(raw.test_labels)} test images without labels"]  # fmt: skip
+        lines += [
+            "",
+            f"no classes: {len(raw.train_labels)} training and "
+            f"{len(raw.test_labels)} test images without labels",
+        ]
         return "\n".join([*lines, *pixel_lines(raw)])
     train_counts = np.bincount(raw.train_labels, minlength=len(raw.classes))
     test_counts = np.bincount(raw.test_labels, minlength=len(raw.classes))

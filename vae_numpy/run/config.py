@@ -35,6 +35,34 @@ def option(
     return field(default=default, metadata=metadata)
 
 
+@dataclass(frozen=True)
+class Option:
+    """A training option that an extension registers (the weight of an objective term of
+    its own): a number with a default that switches it off. It becomes a ``vae train``
+    flag, a key of the run's record and an entry of ``TrainConfig.options``; its
+    ``torch_only`` and ``term`` say what ``option``'s metadata says of a field."""
+
+    name: str
+    default: float
+    help: str
+    torch_only: bool = True
+    term: bool = True
+    minimum: float = 0.0
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+OPTIONS: dict[str, Option] = {}
+
+
+def register_option(entry: Option) -> Option:
+    """Make ``entry`` an option of every TrainConfig, and a flag of ``vae train``."""
+    OPTIONS[entry.name] = entry
+    return entry
+
+
 def flag_list(flags: list[str]) -> str:
     """--a; --a and --b; --a, --b and --c."""
     return " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
@@ -124,6 +152,10 @@ class TrainConfig:
     amp: str = option(
         "none", "torch: bf16 runs the forward pass under bfloat16 autocast", torch_only=True
     )
+    options: dict[str, float] = field(
+        default_factory=dict,
+        metadata={"help": "the registered options (OPTIONS) by name", "registry": None},
+    )
 
     def __post_init__(self):
         for name in ("hidden", "channels", "strides"):
@@ -135,6 +167,7 @@ class TrainConfig:
         kind = likelihood_class(self.likelihood)
         # an unknown parameter or a bad value raises; the defaults are filled in
         object.__setattr__(self, "likelihood_params", kind(**self.likelihood_params).params())
+        object.__setattr__(self, "options", checked_options(self.options))
         if not self.pixels:
             object.__setattr__(self, "pixels", str(kind.default_pixels))
         for ok, message in self._checks():
@@ -148,13 +181,23 @@ class TrainConfig:
         self.mlp(x_dim=1)  # validates the architecture fields
 
     def changed(self, kind: str) -> list[str]:
-        """The flags of the fields marked ``kind`` (torch_only, term) that are set away
-        from their defaults."""
-        return [
+        """The flags of the fields and registered options marked ``kind`` (torch_only,
+        term) that are set away from their defaults."""
+        fields = [
             "--" + f.name.replace("_", "-")
             for f in dataclasses.fields(self)
             if f.metadata.get(kind) and getattr(self, f.name) != f.default
         ]
+        options = [
+            OPTIONS[name].flag
+            for name, value in self.options.items()
+            if getattr(OPTIONS[name], kind) and value != OPTIONS[name].default
+        ]
+        return fields + options
+
+    def value(self, name: str):
+        """The field ``name``, or the registered option of that name."""
+        return self.options[name] if name in OPTIONS else getattr(self, name)
 
     def _checks(self) -> list[tuple[bool, str]]:
         torch_only, terms = self.changed("torch_only"), self.changed("term")
@@ -232,7 +275,8 @@ class TrainConfig:
         """The config of ``vae train``'s flags or a recipe: the likelihood's parameters
         among them by name (``sigma=0.05``); one of another likelihood is refused."""
         rest, params = sort_parameters(flags.get("likelihood", "bernoulli"), flags, strict=True)
-        return cls(**rest, likelihood_params=params)
+        rest, options = sort_options(rest)
+        return cls(**rest, likelihood_params=params, options=options)
 
     @classmethod
     def from_record(cls, record: dict) -> "TrainConfig":
@@ -240,14 +284,15 @@ class TrainConfig:
         likelihood, which older records kept for every run (σ), is dropped."""
         name = record.get("likelihood", "bernoulli")
         rest, params = sort_parameters(name, record, strict=False)
-        return cls(**rest, likelihood_params=params)
+        rest, options = sort_options(rest)
+        return cls(**rest, likelihood_params=params, options=options)
 
     def record(self) -> dict:
         """Its fields as plain JSON values, the likelihood's parameters flat after its name."""
         record = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "likelihood_params":
+            if f.name in ("likelihood_params", "options"):
                 record |= value
             else:
                 record[f.name] = list(value) if isinstance(value, tuple) else value
@@ -267,3 +312,22 @@ class TrainConfig:
             likelihood=self.likelihood,
             likelihood_params=self.likelihood_params,
         )
+
+
+def sort_options(flat: dict) -> tuple[dict, dict[str, float]]:
+    """Split flags or a record into the rest and the registered options among them."""
+    rest = {key: value for key, value in flat.items() if key not in OPTIONS}
+    return rest, {key: value for key, value in flat.items() if key in OPTIONS}
+
+
+def checked_options(given: dict) -> dict[str, float]:
+    """Every registered option's value: the given one, checked, or its default."""
+    if unknown := sorted(set(given) - set(OPTIONS)):
+        raise VaeError(f"unknown option {', '.join(unknown)}; registered: {', '.join(OPTIONS)}")
+    values = {}
+    for name, entry in OPTIONS.items():
+        value = given.get(name, entry.default)
+        if not (isinstance(value, int | float) and value >= entry.minimum):
+            raise VaeError(f"{entry.flag} must be a number >= {entry.minimum:g}, got {value!r}")
+        values[name] = value
+    return values

@@ -50,6 +50,7 @@ from vae_torch.models import VAE
 from vae_torch.plotting import latent_curves as draw_latent_curves
 from vae_torch.plotting import show_grid
 from vae_torch.quality.diagnostics import log_density_ratio, posteriors
+from vae_torch.quality.estimate import Estimate
 
 N_INTERPOLATION_PAIRS, INTERPOLATION_STEPS = 3, 10
 CLASS_GRID_COLUMNS = 10
@@ -299,7 +300,7 @@ def kl_per_dimension(ctx: Context) -> Figure:
         f"({d['active_units']} of {len(kl)}, Cov_x E_q[z_d] > {d['active_threshold']})\n"
         f"ELBO surgery: average KL {d['average_kl']:.2f} = I(n; z) "
         f"{d['mutual_information']['value']:.2f} + KL(q(z) || p(z)) "
-        f"{d['marginal_kl']['value']:.2f} ± {d['marginal_kl']['standard_error']:.2f}",
+        f"{Estimate.of(d['marginal_kl']).show(2)}",
         fontsize=8,
     )
     ax.grid(alpha=0.3, axis="y")
@@ -459,6 +460,6 @@ def holes_2d(ctx: Context) -> Figure:
         "dims": dims,
         "ratio": HOLE_RATIO,
         "images": HOLE_IMAGES,
-        "prior_mass": {"value": share, "standard_error": se},
+        "prior_mass": Estimate(share, se).json(),
     }
     return fig

@@ -22,6 +22,7 @@ from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, new_figure, save
 from vae_torch.quality.bounds import dataset_elbo
 from vae_torch.quality.diagnostics import dims_by_kl, latent_diagnostics
+from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
 from vae_torch.quality.samples import draw_samples, recognisable_share
 
@@ -84,7 +85,7 @@ class Context:
         share = self.report["recognisable_share"]
         count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
         return (
-            f"recognisable share {share['value']:.2f} ± {share['standard_error']:.2f} of "
+            f"recognisable share {Estimate.of(share).show(2)} of "
             f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
             f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
         )
@@ -176,6 +177,7 @@ def why_not(name: str, model: VAE, history: list[dict]) -> str | None:
 
 def make_figures(
     run: Path,
+    *,
     out: Path | None = None,
     only: list[str] | None = None,
     seed: int = 0,

@@ -1,9 +1,10 @@
 """What every torch VAE shares: likelihood, objective, importance weighting, sampling.
 
 A model is an ``encoder`` (x, y) -> (μ, log σ²) and a ``decoder`` (z, y) -> the
-likelihood's parameters (logits for Bernoulli, means for Gaussian: shaped like x; the
-discretised logistic's [μ, log s]: twice as many channels), where y is the one-hot
-class label of a conditional model and None otherwise. With them, per example:
+likelihood's parameters (logits for the Bernoulli and the continuous Bernoulli, means
+for the Gaussian: shaped like x; the discretised logistic's [μ, log s]: twice as many
+channels; see vae_numpy.likelihoods), where y is the one-hot class label of a
+conditional model and None otherwise. With them, per example:
 
     (2.5) ELBO = log p(x|z) − KL(q(z|x) ‖ p(z)),  z = μ + σ ε  (5.1)
           KL analytic (4.7), or log q(z|x) − log p(z) at the same z (Monte Carlo)
@@ -27,7 +28,7 @@ from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
 from vae_torch.objectives import elbo_loss
 
-IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps the logits in cache (measured)
+IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps its outputs in cache (measured)
 
 
 class VAE(nn.Module):
@@ -66,7 +67,7 @@ class VAE(nn.Module):
         return nn.functional.one_hot(c, self.n_classes).to(dtype)
 
     def log_px_given_z(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """log p(x|z), summed over the pixels of each example: (3.2) or (3.4).
+        """log p(x|z), summed over the pixels of each example: (3.2), (3.4), (3.7) or (3.10).
 
         ``out`` may carry extra leading axes (k samples); x broadcasts against it.
         """
@@ -75,8 +76,9 @@ class VAE(nn.Module):
         return self.likelihood.log_prob(x, out)
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
-        """E[x|z] from the decoder output, shaped like x: sigmoid of the logits, the
-        Gaussian mean, (3.9) or (3.13)."""
+        """E[x|z] from the decoder output, shaped like x: the sigmoid of the logits
+        (Bernoulli), the mean itself (Gaussian), (3.9) (continuous Bernoulli) or (3.13)
+        (discretised logistic)."""
         lead = out.shape[: out.dim() - len(self.out_shape)]
         flat = self.likelihood.mean(out.flatten(start_dim=len(lead)))
         return flat.view(*lead, *self.x_shape)

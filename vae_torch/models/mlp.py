@@ -1,7 +1,10 @@
 """The MLP VAE in torch, layer for layer the numpy one (same names, same equations).
 
 encoder: [x, y] -> hidden (Linear + activation)* -> μ = mu(h), log σ² = log_var(h)
-decoder: [z, y] -> hidden (Linear + activation)* -> out(h): logits or Gaussian means
+decoder: [z, y] -> hidden (Linear + activation)* -> out(h): the likelihood's parameters
+
+out(h) holds logits (Bernoulli, continuous Bernoulli), means (Gaussian) or, for the
+discretised logistic, all μ then all log s (``vae_numpy.likelihoods``).
 
 y is the one-hot label of the conditional model (cvae), concatenated to the input
 of both; without it (y = None) the shapes are exactly ``MLPConfig.layer_shapes``,

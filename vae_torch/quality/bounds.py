@@ -32,6 +32,7 @@ def dataset_elbo(
     model: VAE,
     x: torch.Tensor,
     c: torch.Tensor | None = None,
+    *,
     batch_size: int = 1000,
     world: World = SINGLE,
 ) -> Bound:
@@ -68,6 +69,7 @@ def iw_estimate(
     model: VAE,
     x: torch.Tensor,
     k: int,
+    *,
     c: torch.Tensor | None = None,
     rows: int = IWAE_ROWS,
     seed: int = EVAL_NOISE_SEED,

@@ -21,6 +21,7 @@ import torch
 from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
 from vae_torch.models import VAE
+from vae_torch.quality.estimate import Estimate
 
 ACTIVE = 0.01  # Burda et al.'s threshold on Cov_x E_q[z_d]
 SURGERY_DRAWS = 2000  # Monte Carlo draws of z ~ q̄
@@ -47,6 +48,7 @@ def latent_diagnostics(
     model: VAE,
     x: torch.Tensor,
     c: torch.Tensor | None = None,
+    *,
     draws: int = SURGERY_DRAWS,
     seed: int = SEED,
 ) -> dict:
@@ -64,8 +66,8 @@ def latent_diagnostics(
         "active_units": int((activity > ACTIVE).sum()),
         "active_threshold": ACTIVE,
         "average_kl": average,
-        "marginal_kl": {"value": marginal, "standard_error": marginal_se},
-        "mutual_information": {"value": average - marginal, "standard_error": marginal_se},
+        "marginal_kl": Estimate(marginal, marginal_se).json(),
+        "mutual_information": Estimate(average - marginal, marginal_se).json(),
         "mutual_information_bound": math.log(n),
         "surgery_draws": draws,
     }

@@ -170,8 +170,15 @@ def read_judge(path: Path, raw: RawDataset, digest: str) -> Judge:
         state = torch.load(path, map_location="cpu", weights_only=True)
         fields = state["record"]
         record = JudgeRecord(**fields | {k: tuple(fields[k]) for k in ("image_shape", "classes")})
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
-            KeyError, TypeError) as err:  # fmt: skip
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        TypeError,
+    ) as err:
         raise VaeError(f"the judge cache {path} is corrupt ({type(err).__name__}); {fix}") from None
     if (record.dataset, record.content_sha256, record.version) != (raw.name, digest, VERSION):
         raise VaeError(

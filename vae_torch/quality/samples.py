@@ -31,8 +31,8 @@ error, and the judge's own accuracy and confidence on real test images stand bes
   no test image's posterior covers, is recognised least.
 """
 
-import math
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.linalg
@@ -41,16 +41,13 @@ import torch
 from vae_numpy.run.errors import VaeError
 from vae_torch.models import VAE
 from vae_torch.quality.diagnostics import log_density_ratio, posteriors
+from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import CONFIDENT, Judge
 
 BOOTSTRAP = 200  # resamples for the bootstrap standard errors
 FRECHET_BOOTSTRAP = 30  # fewer: each needs a matrix square root
 NEIGHBOURS = 3  # k of the k-NN balls (Kynkäänniemi et al. 2019 use 3)
 SEED = 0
-
-
-def binomial(share: float, n: int) -> dict:
-    return {"value": share, "standard_error": math.sqrt(max(share * (1 - share), 0) / n)}
 
 
 def bootstrap(statistic, n: int, generator: np.random.Generator, reps: int = BOOTSTRAP) -> float:
@@ -105,7 +102,8 @@ def recognisable_share(judge: Judge, images: torch.Tensor) -> dict:
     """The share of images the judge classifies with probability >= 0.9, ± its binomial
     standard error."""
     probs, _ = judge.outputs(images)
-    return binomial(float((probs.max(dim=-1).values >= CONFIDENT).double().mean()), len(images))
+    share = float((probs.max(dim=-1).values >= CONFIDENT).double().mean())
+    return Estimate.binomial(share, len(images)).json()
 
 
 def draw_samples(
@@ -121,9 +119,79 @@ def draw_samples(
     return model.decode(z, c).reshape(n, *model.image_shape), c, z
 
 
+@dataclass
+class SampleSet:
+    """What the sample metrics see: n samples of ``model`` judged by ``judge``, the real
+    test images' features and labels, and one generator for every bootstrap (the metrics
+    draw from it in the registry's order, so each number is reproducible)."""
+
+    model: VAE
+    judge: Judge
+    n: int
+    seed: int
+    images: torch.Tensor  # the samples E[x|z], (n, C, H, W)
+    classes: torch.Tensor | None  # the class each was drawn for (a conditional model)
+    z: torch.Tensor  # their codes
+    probs: np.ndarray  # the judge's class probabilities, (n, classes)
+    features: torch.Tensor  # the judge's features, (n, 128)
+    real: torch.Tensor  # the test images' features
+    test_labels: np.ndarray
+    train_images: torch.Tensor  # grey levels, for the Fréchet floor
+    test_inputs: torch.Tensor | None  # the test images as the model takes them
+    rng: np.random.Generator
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+    @property
+    def confident(self) -> np.ndarray:
+        return self.probs.max(axis=1) >= CONFIDENT
+
+
+@dataclass(frozen=True)
+class Column:
+    """A score shown in tables: its key in the record, its short header (``vae compare``),
+    its label (``vae evaluate``) and its decimals."""
+
+    key: str
+    header: str
+    label: str
+    digits: int = 3
+    compared: bool = True  # a column of vae compare's table
+
+
+@dataclass(frozen=True)
+class SampleMetric:
+    """One registered measurement of the samples: ``measure`` returns its entries of the
+    record (an ``Estimate`` for each score, plain JSON for the rest), ``columns`` say which
+    of them tables show, ``applies`` whether it applies to this set (a conditional model,
+    test images as the model takes them)."""
+
+    name: str
+    measure: Callable[[SampleSet], dict]
+    columns: tuple[Column, ...] = ()
+    applies: Callable[[SampleSet], bool] = lambda s: True
+
+
+SAMPLE_METRICS: dict[str, SampleMetric] = {}
+
+
+def register_metric(metric: SampleMetric) -> SampleMetric:
+    """Make ``metric`` part of every sample evaluation, after those registered before it."""
+    SAMPLE_METRICS[metric.name] = metric
+    return metric
+
+
+def columns() -> list[Column]:
+    """Every registered metric's table columns, in the registry's order."""
+    return [column for metric in SAMPLE_METRICS.values() for column in metric.columns]
+
+
 def sample_quality(
     model: VAE,
     judge: Judge,
+    *,
     test_images: torch.Tensor,
     test_labels: np.ndarray,
     train_images: torch.Tensor,
@@ -131,53 +199,143 @@ def sample_quality(
     seed: int = SEED,
     test_inputs: torch.Tensor | None = None,
 ) -> dict:
-    """The scores of the module docstring for n samples of ``model``. Real images are
-    grey levels in [0, 1], (N, C, H, W); ``test_inputs``, the same images as the model
-    takes them (its pixel view), give the reconstructions' scores."""
+    """The scores of the module docstring, and of every registered metric, for n samples
+    of ``model``. Real images are grey levels in [0, 1], (N, C, H, W); ``test_inputs``,
+    the same images as the model takes them (its pixel view), give the reconstructions'
+    scores. Scores are JSON {"value", "standard_error"} (``Estimate``)."""
     if n < 2:
         raise VaeError(f"--samples must be at least 2 to measure samples, got {n}")
-    samples, classes, z = draw_samples(model, n, seed)
-    probs_t, feats_t = judge.outputs(samples)
+    images, classes, z = draw_samples(model, n, seed)
+    probs, features = judge.outputs(images)
     _, real = judge.outputs(test_images)
-    probs, feats = probs_t.double().numpy(), feats_t.double().numpy()
-    predicted, k = probs.argmax(axis=1), probs.shape[1]
-    target = class_histogram(test_labels, k)
-    rng = np.random.default_rng(seed)
-
-    histogram = class_histogram(predicted, k)
-    result = {
-        "samples": n,
-        "seed": seed,
-        "judge": asdict(judge.record) | {"confident": CONFIDENT},
-        "recognisable_share": binomial(float((probs.max(axis=1) >= CONFIDENT).mean()), n),
-        "class_histogram": histogram.tolist(),
-        "smallest_class_share": {
-            "value": float(histogram.min()),
-            "standard_error": bootstrap(lambda i: class_histogram(predicted[i], k).min(), n, rng),
-        },
-        "class_kl_to_test": {
-            "value": kl_histograms(histogram, target),
-            "standard_error": bootstrap(
-                lambda i: kl_histograms(class_histogram(predicted[i], k), target), n, rng
-            ),
-        },
-        "judge_score": {
-            "value": judge_score(probs),
-            "standard_error": bootstrap(lambda i: judge_score(probs[i]), n, rng),
-        },
-    }
-    result |= distances(feats, real.double().numpy(), judge, train_images, rng)
-    result |= precision_recall(feats_t, real, n, seed)
-    if classes is not None:
-        hits = float((predicted == classes.cpu().numpy()).mean())
-        result["conditional_accuracy"] = binomial(hits, n)
-    if test_inputs is not None:
-        result["reconstructions"] = reconstruction_scores(model, judge, test_inputs, test_labels)
-        confident = probs.max(axis=1) >= CONFIDENT
-        result["by_aggregate_density"] = by_aggregate_density(
-            model, confident, z, test_inputs, test_labels
-        )
+    samples = SampleSet(
+        model,
+        judge,
+        n,
+        seed,
+        images,
+        classes,
+        z,
+        probs.double().numpy(),
+        features,
+        real,
+        test_labels,
+        train_images,
+        test_inputs,
+        np.random.default_rng(seed),
+    )
+    result = {"samples": n, "seed": seed, "judge": asdict(judge.record) | {"confident": CONFIDENT}}
+    for metric in SAMPLE_METRICS.values():
+        if metric.applies(samples):
+            entries = metric.measure(samples)
+            result |= {k: v.json() if isinstance(v, Estimate) else v for k, v in entries.items()}
     return result
+
+
+def recognisable(s: SampleSet) -> dict:
+    return {"recognisable_share": Estimate.binomial(float(s.confident.mean()), s.n)}
+
+
+def class_coverage(s: SampleSet) -> dict:
+    k = s.probs.shape[1]
+    predicted, target = s.predicted, class_histogram(s.test_labels, k)
+    histogram = class_histogram(predicted, k)
+    smallest = bootstrap(lambda i: class_histogram(predicted[i], k).min(), s.n, s.rng)
+    kl = bootstrap(lambda i: kl_histograms(class_histogram(predicted[i], k), target), s.n, s.rng)
+    return {
+        "class_histogram": histogram.tolist(),
+        "smallest_class_share": Estimate(float(histogram.min()), smallest),
+        "class_kl_to_test": Estimate(kl_histograms(histogram, target), kl),
+    }
+
+
+def judged_score(s: SampleSet) -> dict:
+    se = bootstrap(lambda i: judge_score(s.probs[i]), s.n, s.rng)
+    return {"judge_score": Estimate(judge_score(s.probs), se)}
+
+
+def frechet(s: SampleSet) -> dict:
+    return distances(
+        s.features.double().numpy(), s.real.double().numpy(), s.judge, s.train_images, s.rng
+    )
+
+
+def precision_and_recall(s: SampleSet) -> dict:
+    return precision_recall(s.features, s.real, s.n, s.seed)
+
+
+def conditional(s: SampleSet) -> dict:
+    hits = float((s.predicted == s.classes.cpu().numpy()).mean())
+    return {"conditional_accuracy": Estimate.binomial(hits, s.n)}
+
+
+def real_codes(s: SampleSet) -> dict:
+    """The decoder on real codes, and where the samples fail (module docstring)."""
+    model, inputs, labels = s.model, s.test_inputs, s.test_labels
+    return {
+        "reconstructions": reconstruction_scores(model, s.judge, inputs, labels),
+        "by_aggregate_density": by_aggregate_density(model, s.confident, s.z, inputs, labels),
+    }
+
+
+register_metric(
+    SampleMetric(
+        "recognisable",
+        recognisable,
+        (
+            Column(
+                "recognisable_share",
+                "recognisable",
+                f"recognisable share (confidence >= {CONFIDENT})",
+            ),
+        ),
+    )
+)
+register_metric(
+    SampleMetric(
+        "class coverage",
+        class_coverage,
+        (
+            Column("smallest_class_share", "smallest class", "smallest class share"),
+            Column("class_kl_to_test", "class KL", "KL(classes || test)", compared=False),
+        ),
+    )
+)
+register_metric(
+    SampleMetric(
+        "judge score",
+        judged_score,
+        (Column("judge_score", "judge score", "judge score", 2, compared=False),),
+    )
+)
+register_metric(
+    SampleMetric(
+        "Fréchet", frechet, (Column("frechet_distance", "Fréchet", "Fréchet distance", 2),)
+    )
+)
+register_metric(
+    SampleMetric(
+        "precision and recall",
+        precision_and_recall,
+        (Column("precision", "precision", "precision"), Column("recall", "recall", "recall")),
+    )
+)
+register_metric(
+    SampleMetric(
+        "conditional",
+        conditional,
+        (
+            Column(
+                "conditional_accuracy",
+                "class-c judged c",
+                "class-c samples judged c",
+                compared=False,
+            ),
+        ),
+        applies=lambda s: s.classes is not None,
+    )
+)
+register_metric(SampleMetric("real codes", real_codes, applies=lambda s: s.test_inputs is not None))
 
 
 def by_aggregate_density(
@@ -191,7 +349,9 @@ def by_aggregate_density(
     quarters = np.array_split(np.argsort(ratio, kind="stable"), 4)
     return {
         "log_ratio_ranges": [[float(ratio[q].min()), float(ratio[q].max())] for q in quarters],
-        "recognisable_share": [binomial(float(confident[q].mean()), len(q)) for q in quarters],
+        "recognisable_share": [
+            Estimate.binomial(float(confident[q].mean()), len(q)).json() for q in quarters
+        ],
     }
 
 
@@ -211,8 +371,8 @@ def reconstruction_scores(
     own = float((probs.argmax(dim=-1).numpy() == labels).mean())
     return {
         "images": len(inputs),
-        "recognisable_share": binomial(confident, len(inputs)),
-        "own_class_share": binomial(own, len(inputs)),
+        "recognisable_share": Estimate.binomial(confident, len(inputs)).json(),
+        "own_class_share": Estimate.binomial(own, len(inputs)).json(),
     }
 
 
@@ -224,12 +384,10 @@ def distances(
     pick = rng.choice(len(train_images), min(n, len(train_images)), replace=False)
     _, train = judge.outputs(train_images[torch.from_numpy(np.sort(pick))])
     return {
-        "frechet_distance": {
-            "value": frechet_distance(feats, real),
-            "standard_error": bootstrap(
-                lambda i: frechet_distance(feats[i], real), n, rng, FRECHET_BOOTSTRAP
-            ),
-        },
+        "frechet_distance": Estimate(
+            frechet_distance(feats, real),
+            bootstrap(lambda i: frechet_distance(feats[i], real), n, rng, FRECHET_BOOTSTRAP),
+        ),
         "frechet_floor_train_vs_test": frechet_distance(train.double().numpy(), real),
     }
 
@@ -241,7 +399,7 @@ def precision_recall(feats: torch.Tensor, real: torch.Tensor, n: int, seed: int)
     precision = float(within_balls(feats, real).mean())
     recall = float(within_balls(real, feats).mean())
     return {
-        "precision": binomial(precision, len(feats)),
-        "recall": binomial(recall, len(real)),
+        "precision": Estimate.binomial(precision, len(feats)),
+        "recall": Estimate.binomial(recall, len(real)),
         "neighbours": NEIGHBOURS,
     }

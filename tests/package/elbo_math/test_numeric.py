@@ -4,7 +4,7 @@ derivatives against finite differences; and bad input raising ValueError."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import integrate, special, stats
@@ -47,7 +47,7 @@ def test_numeric_forms_are_the_verified_expressions():
         "log_density_log_var": gaussian.LOG_DENSITY_LOG_VAR,
         "entropy": gaussian.ENTROPY_LOG_VAR,
         "kl": kl.KL_LOG_VAR,
-        "kl_std_normal": kl.KL_STD_NORMAL_LOG_VAR,
+        "kl_std_normal": kl.KL_STD_NORMAL_LOG_VAR_EXPM1,
         "bernoulli": likelihoods.BERNOULLI_LOG_LIKELIHOOD_LOGITS,
         "gaussian": likelihoods.GAUSSIAN_LOG_LIKELIHOOD,
         "bits_per_dim_dequantized": likelihoods.BITS_PER_DIM_DEQUANTIZED,
@@ -139,6 +139,8 @@ def test_kl_to_std_normal_equals_quad_integral_eq_4_5(mu, log_var):
 
 
 @given(vectors(MEANS, LOG_VARS))
+# exp(t) − 1 − t rounds to −3.7e-17 at t = 7.4e-16; the expm1 form stays >= 0
+@example(values=(np.array([0.0]), np.array([7.4e-16])))
 def test_kl_to_std_normal_is_the_general_kl_at_the_prior_and_sums_dims_eq_4_6(values):
     mu, log_var = values
     zeros = np.zeros_like(mu)
@@ -153,6 +155,18 @@ def test_kl_to_std_normal_is_the_general_kl_at_the_prior_and_sums_dims_eq_4_6(va
         numeric.gaussian_kl_std_normal(mu, log_var), per_dim.sum(), rtol=REFERENCE_RTOL
     )
     assert (per_dim >= 0).all()
+
+
+def test_the_expm1_form_of_the_kl_is_verified_by_its_check_eq_4_7():
+    """The numeric KL to N(0, I) is lambdified from its expm1 form; the check of (4.7)
+    rejects that form with a term dropped, so it cannot drift from the exp form."""
+    from sympy.codegen.cfunctions import expm1
+
+    from elbo_math.symbols import log_var, mu
+
+    assert kl.verify_log_var_forms().passed
+    dropped = (mu**2 + expm1(log_var)) / 2  # − log σ² dropped
+    assert not kl.verify_log_var_forms(claimed_expm1=dropped).passed
 
 
 @given(
@@ -311,7 +325,8 @@ def test_chain_rule_through_z_equals_finite_differences_eq_6_5(values):
 @pytest.mark.statistical
 @pytest.mark.parametrize(("mu", "log_var"), [(0.0, 0.0), (1.5, -2.0), (-3.0, 2.5)])
 def test_reparameterized_samples_have_mean_mu_and_variance_exp_log_var_eq_5_1(mu, log_var):
-    """Catches a sampler that uses the variance as the standard deviation (DESIGN.md)."""
+    """Catches a sampler that uses the variance as the standard deviation (chapter 5 of the
+    notes, "The famous bug")."""
     n = 200_000
     eps = np.random.default_rng(20240601).standard_normal(n)
     z = numeric.reparameterize(np.full(n, mu), np.full(n, log_var), eps)

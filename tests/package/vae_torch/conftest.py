@@ -7,7 +7,8 @@ from vae_torch.quality import judge as judge_module
 
 
 @pytest.fixture
-def quick_judges(monkeypatch, tmp_path):
-    """Judges trained in a few steps (tests/conftest.py), cached under tmp_path."""
+def judges_in_tmp(monkeypatch, tmp_path):
+    """The judges of one test: trained in a few steps (tests/conftest.py), cached under its
+    tmp_path, so a test sees a judge trained and then read back."""
     monkeypatch.setattr(judge_module, "judge_folder", lambda: tmp_path / "judges")
     return Options(progress=False)

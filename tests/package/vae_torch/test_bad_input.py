@@ -85,7 +85,9 @@ def test_bad_configs_are_named(fields, message):
 
 def test_an_unknown_model_is_refused_before_any_data_is_read_or_written(tmp_path):
     with pytest.raises(VaeError, match="--model must be one of mlp, cvae, conv, conv-cvae"):
-        train_torch(TrainConfig(model="resnet", dataset="no-such-data"), tmp_path / "run", QUIET)
+        train_torch(
+            TrainConfig(model="resnet", dataset="no-such-data"), tmp_path / "run", options=QUIET
+        )
     assert not (tmp_path / "run").exists()
 
 

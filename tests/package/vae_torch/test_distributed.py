@@ -29,8 +29,14 @@ from vae_torch.training import resume_torch, train_torch
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"dataset": "mnist-5k", "latent_dim": 4, "limit": 640, "n_val": 200,
-         "batch_size": 64, "device": "cpu"}  # fmt: skip
+SMALL = {
+    "dataset": "mnist-5k",
+    "latent_dim": 4,
+    "limit": 640,
+    "n_val": 200,
+    "batch_size": 64,
+    "device": "cpu",
+}
 MODELS = {
     "mlp": {"hidden": (32,)},
     "conv": {"model": "conv", "channels": (4, 8), "strides": (2, 2), "hidden": (16,)},
@@ -46,9 +52,20 @@ def free_port() -> int:
 
 def torchrun(*argv, nproc: int = 2, wait: bool = True):
     """``torchrun --nproc-per-node N -m vae_torch ARGV`` on 127.0.0.1."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc),
-               "--master-addr", "127.0.0.1", "--master-port", str(free_port()),
-               "-m", "vae_torch", *map(str, argv)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        str(nproc),
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(free_port()),
+        "-m",
+        "vae_torch",
+        *map(str, argv),
+    ]
     env = os.environ | {"GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -83,7 +100,7 @@ def assert_same_run(a, b):
 @pytest.mark.parametrize("model", list(MODELS))
 def test_two_processes_train_what_one_process_trains(tmp_path, model):
     fields = SMALL | MODELS[model] | {"epochs": 2}
-    train_torch(TrainConfig(**fields), tmp_path / "one", QUIET)
+    train_torch(TrainConfig(**fields), tmp_path / "one", options=QUIET)
     code, out, err = torchrun("train", *flags(fields), "--out", tmp_path / "two")
     assert code == 0, err
     assert out.count("done: validation ELBO") == 1  # rank 0 alone reports
@@ -100,10 +117,10 @@ def test_a_run_resumes_across_world_sizes(tmp_path):
     fields = SMALL | MODELS["mlp"] | {"epochs": 1}
     code, _, err = torchrun("train", *flags(fields), "--out", tmp_path / "mixed")
     assert code == 0, err
-    resume_torch(tmp_path / "mixed", 2, QUIET)
+    resume_torch(tmp_path / "mixed", epochs=2, options=QUIET)
     code, _, err = torchrun("train", "--resume", tmp_path / "mixed", "--epochs", 3)
     assert code == 0, err
-    train_torch(TrainConfig(**fields | {"epochs": 3}), tmp_path / "straight", QUIET)
+    train_torch(TrainConfig(**fields | {"epochs": 3}), tmp_path / "straight", options=QUIET)
     assert_same_run(tmp_path / "mixed", tmp_path / "straight")
 
 
@@ -132,7 +149,7 @@ def stops_with_a_whole_checkpoint(process, run, stopped: float) -> str:
     assert f"--resume {run}" in err
     kept = load_run(run, which="last")  # the checkpoint is whole
     assert 1 <= kept.epoch < 500
-    resume_torch(run, kept.epoch + 1, QUIET)  # and one process continues it
+    resume_torch(run, epochs=kept.epoch + 1, options=QUIET)  # and one process continues it
     assert json.loads((run / "history.json").read_text())[-1]["epoch"] == kept.epoch + 1
     return err
 

@@ -20,11 +20,11 @@ def tiny_run(tmp_path):
     from vae_numpy.run.options import QUIET
     from vae_torch.training import train_torch
 
-    train_torch(TrainConfig(**TINY, device=DEVICE), tmp_path / "run", QUIET)
+    train_torch(TrainConfig(**TINY, device=DEVICE), tmp_path / "run", options=QUIET)
     return tmp_path / "run"
 
 
-def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tiny_run, capsys):
+def test_vae_evaluate_judges_samples_and_says_with_which_judge(judges_in_tmp, tiny_run, capsys):
     import json
 
     from vae_torch.cli import main
@@ -43,9 +43,9 @@ def test_vae_evaluate_judges_samples_and_says_with_which_judge(quick_judges, tin
     from vae_torch.data import run_split
 
     loaded = load_run(tiny_run)
-    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, quick_judges)
+    test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, judges_in_tmp)
     images = loaded.model.reconstruct(test.fixed.view(len(test), -1)).view(-1, 1, 28, 28)
-    probs, _ = judge_module.get_judge("mnist-5k", quick_judges).outputs(images)
+    probs, _ = judge_module.get_judge("mnist-5k", judges_in_tmp).outputs(images)
     r = q["reconstructions"]
     assert r["images"] == len(test) == 1000
     assert r["recognisable_share"]["value"] == (probs.max(1).values >= 0.9).double().mean().item()

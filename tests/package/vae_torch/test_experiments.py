@@ -94,7 +94,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "limit", 300)  # restored after
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "channels", (4, 8))
     record = run_experiment(
-        "conditional", tmp_path, epochs=1, options=Options(device=DEVICE, progress=False)
+        "conditional", out=tmp_path, epochs=1, options=Options(device=DEVICE, progress=False)
     )
     run = record["runs"]["conv-cvae"]
     assert run["status"] == "trained"
@@ -104,7 +104,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     assert saved["dataset"] == "mnist-5k"
     # again with more epochs: it continues the run rather than starting over
     again = run_experiment(
-        "conditional", tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
+        "conditional", out=tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
     )
     assert again["runs"]["conv-cvae"]["status"] == "resumed after epoch 1"
     assert again["runs"]["conv-cvae"]["last_epoch"]["epoch"] == 2
@@ -112,7 +112,7 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "latent_dim", 3)
     with pytest.raises(VaeError, match="holds a run of another config"):
         run_experiment(
-            "conditional", tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
+            "conditional", out=tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
         )
 
 

@@ -23,7 +23,7 @@ MODELS = {
 @pytest.fixture(scope="module", params=list(MODELS))
 def run(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("export") / request.param
-    train_torch(TrainConfig(**SMALL | MODELS[request.param]), folder, QUIET)
+    train_torch(TrainConfig(**SMALL | MODELS[request.param]), folder, options=QUIET)
     return folder
 
 

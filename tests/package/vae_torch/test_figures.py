@@ -54,7 +54,7 @@ def check_image(path, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["mlp", "cvae"])
 def test_every_figure_is_drawn_at_its_size(runs, tmp_path, kind):
-    report = make_figures(runs[kind], tmp_path, options=QUIET)
+    report = make_figures(runs[kind], out=tmp_path, options=QUIET)
     drawn = set(report["figures"])
     # the cvae has 3 latent dimensions: the encoder-decoder maps need exactly 2
     expected = set(FIGURES) - (
@@ -111,7 +111,7 @@ def test_the_figures_command_and_its_choices(capsys, runs, tmp_path):
     assert f"recognisable share {share['value']:.2f}" in (tmp_path / "samples.svg").read_text()
     # a figure is the same whichever others are drawn with it (its own seeded generator)
     again = tmp_path / "again"
-    make_figures(runs["mlp"], again, ["samples", "reconstructions"], options=QUIET)
+    make_figures(runs["mlp"], out=again, only=["samples", "reconstructions"], options=QUIET)
     assert (again / "samples.png").read_bytes() == (tmp_path / "samples.png").read_bytes()
 
 

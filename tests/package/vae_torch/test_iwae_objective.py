@@ -84,9 +84,18 @@ def test_dreg_keeps_the_decoders_gradient_and_the_encoders_in_expectation():
 
 
 def test_a_run_trains_on_the_iwae_objective_and_reports_the_elbo(tmp_path):
-    config = TrainConfig(dataset="mnist-5k", hidden=(16,), latent_dim=3, limit=256, n_val=100,
-                         epochs=1, objective="iwae-dreg", k=4, device=DEVICE)  # fmt: skip
-    (record,) = train_torch(config, tmp_path / "run", QUIET)
+    config = TrainConfig(
+        dataset="mnist-5k",
+        hidden=(16,),
+        latent_dim=3,
+        limit=256,
+        n_val=100,
+        epochs=1,
+        objective="iwae-dreg",
+        k=4,
+        device=DEVICE,
+    )
+    (record,) = train_torch(config, tmp_path / "run", options=QUIET)
     assert record["train_elbo"] == pytest.approx(
         record["train_log_px_given_z"] - record["train_kl"]
     )

@@ -19,8 +19,14 @@ from vae_torch.objectives import Batch, Objective, imq_kernel, kl_weight, mmd_u_
 from vae_torch.quality.diagnostics import posteriors
 from vae_torch.training import learning_rate, resume_torch, train_torch
 
-SMALL = {"dataset": "mnist-5k", "hidden": (32,), "latent_dim": 4, "limit": 640, "n_val": 200,
-         "device": DEVICE}  # fmt: skip
+SMALL = {
+    "dataset": "mnist-5k",
+    "hidden": (32,),
+    "latent_dim": 4,
+    "limit": 640,
+    "n_val": 200,
+    "device": DEVICE,
+}
 
 
 def loss_of(model, x, eps, prior=None, **flags):
@@ -80,8 +86,11 @@ def test_the_mmd_estimator_is_the_u_statistic_that_elbo_math_checks_eq_12_3():
     x = torch.stack([points[n] for n in names[0]])
     y = torch.stack([points[n] for n in names[1]])
     k = imq_kernel(a[None], b[None]).item()
-    values = {om.K_AA: imq_kernel(a[None], a[None]).item(), om.K_AB: k,
-              om.K_BB: imq_kernel(b[None], b[None]).item()}  # fmt: skip
+    values = {
+        om.K_AA: imq_kernel(a[None], a[None]).item(),
+        om.K_AB: k,
+        om.K_BB: imq_kernel(b[None], b[None]).item(),
+    }
     assert mmd_u_statistic(x, y).item() == pytest.approx(
         float(sp.N(om.mmd_u_statistic(*names).subs(values))), rel=1e-12
     )
@@ -102,8 +111,7 @@ def test_the_mmd_estimate_is_unbiased_against_the_exact_mmd_of_two_point_laws():
         return torch.where(pick[:, None], a, b)
 
     def v_statistic(x, y):
-        return (imq_kernel(x, x).mean() + imq_kernel(y, y).mean()
-                - 2 * imq_kernel(x, y).mean())  # fmt: skip
+        return imq_kernel(x, x).mean() + imq_kernel(y, y).mean() - 2 * imq_kernel(x, y).mean()
 
     pairs = [(draw(0.8), draw(0.3)) for _ in range(4000)]
     for estimator, unbiased in ((mmd_u_statistic, True), (v_statistic, False)):
@@ -131,7 +139,7 @@ def test_the_mmd_penalty_pulls_the_codes_towards_the_prior(tmp_path):
     estimates = {}
     for weight in (0.0, 1000.0):
         config = TrainConfig(**SMALL, epochs=3, mmd=weight)
-        history = train_torch(config, tmp_path / f"m{weight}", QUIET)
+        history = train_torch(config, tmp_path / f"m{weight}", options=QUIET)
         model = load_run(tmp_path / f"m{weight}", which="last").model
         test = run_split(config, "test", model.device, torch.float32)
         mu, log_var = (
@@ -190,7 +198,7 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
     config = TrainConfig(
         **SMALL | {"epochs": 3, "warmup": 2, "free_bits": 0.5, "lr_schedule": "cosine"}
     )
-    straight = train_torch(config, tmp_path / "straight", QUIET)
+    straight = train_torch(config, tmp_path / "straight", options=QUIET)
     for record in straight:
         elbo = record["train_log_px_given_z"] - record["train_kl"]
         assert record["train_elbo"] == pytest.approx(elbo)  # β = 1, no floor
@@ -210,7 +218,7 @@ def test_a_warmed_up_run_reports_the_true_elbo_and_resumes_bit_identical(tmp_pat
 
     monkeypatch.setattr(Objective, "forward", loss_then_crash)
     with pytest.raises(KeyboardInterrupt):
-        train_torch(config, tmp_path / "resumed", QUIET)
+        train_torch(config, tmp_path / "resumed", options=QUIET)
     monkeypatch.setattr(Objective, "forward", real_loss)
     resumed = resume_torch(tmp_path / "resumed", options=QUIET)
     assert without_times(resumed) == without_times(straight)
@@ -249,7 +257,9 @@ def test_weight_decay_trains_with_adamw_and_shrinks_the_weights(tmp_path):
     norms = {}
     for decay in (0.0, 100.0):
         folder = tmp_path / f"wd{decay}"
-        history = train_torch(TrainConfig(**SMALL, epochs=2, weight_decay=decay), folder, QUIET)
+        history = train_torch(
+            TrainConfig(**SMALL, epochs=2, weight_decay=decay), folder, options=QUIET
+        )
         state = torch.load(folder / "checkpoint.pt", weights_only=True)
         assert state["optimizer"]["param_groups"][0]["weight_decay"] == (decay or 0)
         model = load_run(folder, "cpu", "last").model
@@ -262,8 +272,22 @@ def test_weight_decay_trains_with_adamw_and_shrinks_the_weights(tmp_path):
 def test_a_code_the_mmd_penalty_keeps_closed_is_reported_once_with_the_fix(tmp_path, capsys):
     """λ = 10⁵ closes the code from the first epoch: after the third, ``vae train`` says
     so, once, and what to do; the same run without the penalty says nothing."""
-    small = ["--dataset", "mnist-5k", "--limit", "640", "--n-val", "200", "--hidden", "32",
-             "--latent-dim", "4", "--epochs", "5", "--device", DEVICE]  # fmt: skip
+    small = [
+        "--dataset",
+        "mnist-5k",
+        "--limit",
+        "640",
+        "--n-val",
+        "200",
+        "--hidden",
+        "32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "5",
+        "--device",
+        DEVICE,
+    ]
     assert main(["train", *small, "--mmd", "100000", "--out", str(tmp_path / "m")]) == 0
     out = capsys.readouterr().out
     assert out.count("warning: the code is closed") == 1

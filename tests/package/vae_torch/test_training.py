@@ -229,7 +229,7 @@ def test_training_options_reach_what_the_plain_run_reaches(tmp_path, options):
     varied = train_torch(
         TrainConfig(**SMALL | {"limit": 1000, "lr": 3e-3} | options),
         tmp_path / "run",
-        QUIET,
+        options=QUIET,
     )
     assert plain[-1]["val_elbo"] > plain[0]["val_elbo"] + 10  # it learns at all
     # other noise draws, another trajectory: seeds 0-4 of the plain run end at -235.1 to

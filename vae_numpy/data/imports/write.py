@@ -38,8 +38,12 @@ def read_into(
     channels, size = out.shape[1], out.shape[2:]
     ok = np.ones(len(source), bool)
     bad = []
-    bar = tqdm(total=len(source), desc=f"importing {source.path.name}", unit="img",
-               disable=None if progress else True)  # fmt: skip
+    bar = tqdm(
+        total=len(source),
+        desc=f"importing {source.path.name}",
+        unit="img",
+        disable=None if progress else True,
+    )
     with bar:
         if source.array is not None:
             for start in range(0, len(source), CHUNK):
@@ -126,6 +130,7 @@ class ImportReport:
 def import_dataset(
     source: Path,
     name: str,
+    *,
     settings: ImportSettings | None = None,
     to: Path | None = None,
     force: bool = False,

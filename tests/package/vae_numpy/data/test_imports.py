@@ -72,9 +72,26 @@ def test_a_class_folder_is_imported_and_trains(tmp_path, capsys):
     assert manifest["counts"]["train"] == {"cat": 18, "dog": 18}
     code, out, _ = vae(capsys, "data", "pets", "--out", tmp_path / "preview")
     assert code == 0 and "1x8x10 (grey)" in out
-    code, out, err = vae(capsys, "train", "--dataset", "pets", "--model", "conv", "--channels",
-                         "4", "--strides", "2", "--hidden", "8", "--latent-dim", "2",
-                         "--epochs", "1", "--out", tmp_path / "run")  # fmt: skip
+    code, out, err = vae(
+        capsys,
+        "train",
+        "--dataset",
+        "pets",
+        "--model",
+        "conv",
+        "--channels",
+        "4",
+        "--strides",
+        "2",
+        "--hidden",
+        "8",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        tmp_path / "run",
+    )
     assert code == 0, err
 
 
@@ -137,8 +154,22 @@ def test_crop_keeps_the_centre_where_resize_keeps_everything(tmp_path, capsys):
         for i in range(2):
             Image.fromarray(image).save(tmp_path / "src" / label / f"{i}.png")
     for fit in ("resize", "crop"):
-        assert vae(capsys, "data", "import", tmp_path / "src", "--name", fit, "--size", 6, 6,
-                   "--fit", fit)[0] == 0  # fmt: skip
+        assert (
+            vae(
+                capsys,
+                "data",
+                "import",
+                tmp_path / "src",
+                "--name",
+                fit,
+                "--size",
+                6,
+                6,
+                "--fit",
+                fit,
+            )[0]
+            == 0
+        )
     assert load_dataset("resize").train_images[0, 0, 0].mean() > 150
     assert load_dataset("crop").train_images[0, 0, 0].mean() < 60
 
@@ -155,8 +186,16 @@ def test_arrays_and_idx_pairs_import_with_their_labels(tmp_path, capsys):
     assert sorted(map(bytes, everything)) == sorted(map(bytes, images))
     (tmp_path / "im-idx3-ubyte.gz").write_bytes(gzip.compress(encode_idx(images[..., 0])))
     (tmp_path / "lb-idx1-ubyte").write_bytes(encode_idx(labels.astype(np.uint8)))
-    code, out, _ = vae(capsys, "data", "import", tmp_path / "im-idx3-ubyte.gz", "--labels",
-                       tmp_path / "lb-idx1-ubyte", "--name", "idx")  # fmt: skip
+    code, out, _ = vae(
+        capsys,
+        "data",
+        "import",
+        tmp_path / "im-idx3-ubyte.gz",
+        "--labels",
+        tmp_path / "lb-idx1-ubyte",
+        "--name",
+        "idx",
+    )
     assert code == 0 and "of 1x6x5 (grey)" in out
     assert len(load_dataset("idx").classes) == 4
 
@@ -165,15 +204,24 @@ def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
     """The real 70,000 images: exported one PNG each with class sub-folders, imported
     back with the test folder given, equal to the originals image for image."""
     assert vae(capsys, "data", "export", "fashion-mnist", tmp_path / "png")[0] == 0
-    code, out, _ = vae(capsys, "data", "import", tmp_path / "png" / "train", "--test",
-                       tmp_path / "png" / "test", "--name", "fashion-png")  # fmt: skip
+    code, out, _ = vae(
+        capsys,
+        "data",
+        "import",
+        tmp_path / "png" / "train",
+        "--test",
+        tmp_path / "png" / "test",
+        "--name",
+        "fashion-png",
+    )
     assert code == 0, out
     original, imported = load_dataset("fashion-mnist"), load_dataset("fashion-png")
     for split in ("train", "test"):
         labels = getattr(original, f"{split}_labels")
         order = np.argsort(labels, kind="stable")  # the import reads class by class
-        assert np.array_equal(getattr(original, f"{split}_images")[order],
-                              getattr(imported, f"{split}_images"))  # fmt: skip
+        assert np.array_equal(
+            getattr(original, f"{split}_images")[order], getattr(imported, f"{split}_images")
+        )
         assert np.array_equal(labels[order], getattr(imported, f"{split}_labels"))
     assert imported.classes[0] == "0-T-shirt-top"
 
@@ -181,8 +229,16 @@ def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
 def test_a_killed_import_leaves_no_dataset(tmp_path, cache):
     png_folder(tmp_path / "src", per_class=3000, size=(28, 28))
     env = os.environ | {"XDG_CACHE_HOME": str(cache)}
-    command = [sys.executable, "-m", "vae_torch", "data", "import", str(tmp_path / "src"),
-               "--name", "killed"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "vae_torch",
+        "data",
+        "import",
+        str(tmp_path / "src"),
+        "--name",
+        "killed",
+    ]
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     root = imports_root()
     deadline = time.monotonic() + 120
@@ -319,15 +375,36 @@ def test_a_labelled_rgb_import_gets_a_judge_and_its_samples_are_scored(
             image[top : top + 10, left : left + 8, 2 * label] = 255
             Image.fromarray(image).save(tmp_path / "src" / colour / f"{i}.png")
     assert vae(capsys, "data", "import", tmp_path / "src", "--name", "squares")[0] == 0
-    code, _, err = vae(capsys, "train", "--dataset", "squares", "--model", "conv", "--channels",
-                       "4", "--strides", "2", "--hidden", "8", "--latent-dim", "2", "--epochs",
-                       "1", "--device", "cpu", "--likelihood", likelihood,
-                       "--out", tmp_path / "run")  # fmt: skip
+    code, _, err = vae(
+        capsys,
+        "train",
+        "--dataset",
+        "squares",
+        "--model",
+        "conv",
+        "--channels",
+        "4",
+        "--strides",
+        "2",
+        "--hidden",
+        "8",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--likelihood",
+        likelihood,
+        "--out",
+        tmp_path / "run",
+    )
     assert code == 0, err
     model = load_run(tmp_path / "run").model
     assert model.decoder(torch.zeros(1, 2)).shape == (1, 3 * model.likelihood.outputs, 24, 20)
-    code, _, err = vae(capsys, "evaluate", tmp_path / "run", "--k", "2", "--samples", "20",
-                         "--device", "cpu")  # fmt: skip
+    code, _, err = vae(
+        capsys, "evaluate", tmp_path / "run", "--k", "2", "--samples", "20", "--device", "cpu"
+    )
     assert code == 0, err
     record = json.loads((tmp_path / "run" / "evaluation-test-best-k2.json").read_text())
     assert record["sample_quality"]["judge"]["image_shape"] == [3, 24, 20]
@@ -356,8 +433,11 @@ def test_every_supported_format_is_read_and_a_gif_gives_its_first_frame(tmp_path
     exact = [im for im in raw if np.array_equal(im, pixels.transpose(2, 0, 1))]
     assert len(exact) == 3  # PNG, BMP and lossless WebP bit for bit
     assert any((im == 40).all() for im in raw)  # the GIF's first frame, not its second
-    jpeg = [im for im in raw if not np.array_equal(im, pixels.transpose(2, 0, 1))
-            and not (im == 40).all()]  # fmt: skip
+    jpeg = [
+        im
+        for im in raw
+        if not np.array_equal(im, pixels.transpose(2, 0, 1)) and not (im == 40).all()
+    ]
     assert len(jpeg) == 1 and np.abs(jpeg[0].astype(int) - pixels.transpose(2, 0, 1)).mean() < 10
 
 

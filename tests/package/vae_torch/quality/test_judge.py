@@ -8,11 +8,11 @@ from vae_numpy.run.errors import VaeError
 from vae_torch.quality import judge as judge_module
 
 
-def test_a_judge_is_trained_once_then_read_from_its_cache(quick_judges):
-    first = judge_module.get_judge("mnist-5k", quick_judges)
+def test_a_judge_is_trained_once_then_read_from_its_cache(judges_in_tmp):
+    first = judge_module.get_judge("mnist-5k", judges_in_tmp)
     files = list(judge_module.judge_folder().glob("mnist-5k-*.pt"))
     assert len(files) == 1
-    again = judge_module.get_judge("mnist-5k", quick_judges)
+    again = judge_module.get_judge("mnist-5k", judges_in_tmp)
     assert again.record == first.record
     x = torch.rand(5, 1, 28, 28)
     for a, b in zip(first.outputs(x), again.outputs(x), strict=True):
@@ -20,25 +20,25 @@ def test_a_judge_is_trained_once_then_read_from_its_cache(quick_judges):
     assert 0 <= first.record.test_accuracy <= 1 and first.record.test_examples == 1000
 
 
-def test_training_a_judge_is_deterministic_on_the_cpu(quick_judges):
+def test_training_a_judge_is_deterministic_on_the_cpu(judges_in_tmp):
     from vae_numpy.data import load_dataset
 
-    raw = load_dataset("mnist-5k", quick_judges)
+    raw = load_dataset("mnist-5k", judges_in_tmp)
     digest = judge_module.content_sha256(raw)
     a, b = (judge_module.train_judge(raw, digest) for _ in range(2))
     for (name, p), q in zip(a.net.state_dict().items(), b.net.state_dict().values(), strict=True):
         assert torch.equal(p, q), name
 
 
-def test_a_corrupt_or_foreign_judge_cache_is_an_error_never_retrained(quick_judges):
-    judge_module.get_judge("mnist-5k", quick_judges)
+def test_a_corrupt_or_foreign_judge_cache_is_an_error_never_retrained(judges_in_tmp):
+    judge_module.get_judge("mnist-5k", judges_in_tmp)
     path = next(judge_module.judge_folder().glob("mnist-5k-*.pt"))
     state = torch.load(path, weights_only=True)
     state["record"]["content_sha256"] = "0" * 64
     torch.save(state, path)
     with pytest.raises(VaeError, match=r"trained on other data.*delete"):
-        judge_module.get_judge("mnist-5k", quick_judges)
+        judge_module.get_judge("mnist-5k", judges_in_tmp)
     path.write_bytes(b"not a judge")
     with pytest.raises(VaeError, match=r"corrupt.*delete"):
-        judge_module.get_judge("mnist-5k", quick_judges)
+        judge_module.get_judge("mnist-5k", judges_in_tmp)
     assert path.read_bytes() == b"not a judge"  # left for the user to look at

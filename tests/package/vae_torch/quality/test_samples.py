@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.samples import (
-    binomial,
     frechet_distance,
     judge_score,
     kl_histograms,
@@ -57,4 +57,7 @@ def test_precision_and_recall_balls():
 
 
 def test_binomial_standard_error():
-    assert binomial(0.25, 100) == {"value": 0.25, "standard_error": math.sqrt(0.25 * 0.75 / 100)}
+    assert Estimate.binomial(0.25, 100).json() == {
+        "value": 0.25,
+        "standard_error": math.sqrt(0.25 * 0.75 / 100),
+    }
