@@ -339,7 +339,7 @@ def test_the_explorer_equals_the_packages_torch_decoder(page, site, tiny_export)
         label = i % 10
         browser = page.evaluate(
             "async ([z, c]) => Array.from(await window.vaeExplorer.decode(z, c))",
-            k=[z.tolist(), label],
+            [z.tolist(), label],
         )
         with torch.no_grad():
             expected = model.decode(z[None], torch.tensor([label])).flatten()

@@ -85,7 +85,7 @@ def test_the_best_checkpoint_holds_the_epoch_of_the_highest_validation_elbo(tmp_
     # a large step: the validation ELBO does not rise every epoch
     config = TrainConfig(**SMALL | {"epochs": 5, "lr": 3e-2, "backend": backend})
     train = train_torch if backend == "torch" else train_numpy
-    history = train(config, tmp_path / "run", QUIET)
+    history = train(config, tmp_path / "run", options=QUIET)
     best = max(history, key=lambda r: r["val_elbo"])
     loaded, last = load_run(tmp_path / "run"), load_run(tmp_path / "run", which="last")
     assert (loaded.which, loaded.epoch, last.which, last.epoch) == (
