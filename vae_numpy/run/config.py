@@ -298,10 +298,6 @@ class TrainConfig:
                 record[f.name] = list(value) if isinstance(value, tuple) else value
         return record
 
-    def replace(self, **changes) -> "TrainConfig":
-        """A copy with ``changes``, given as flags (``sigma=0.05`` included)."""
-        return TrainConfig.from_record(self.record() | changes)
-
     def mlp(self, x_dim: int) -> MLPConfig:
         """The MLP architecture of this config for images of ``x_dim`` = C·H·W pixels."""
         return MLPConfig(
