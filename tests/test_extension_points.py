@@ -253,11 +253,12 @@ def test_a_toy_dataset_likelihood_model_and_figure_train_evaluate_and_draw(toys,
     assert read_checkpoint(tmp_path / "run" / "checkpoint.pt")["architecture"]["scale"] == 0.2
 
     result = evaluate(tmp_path / "run", k=5, options=toys, samples=20)
-    assert result["examples"] == 16 and result["likelihood"] == "laplace"
-    judged = result["sample_quality"]  # a judge of the toy dataset, at its own shape
+    assert result.examples == 16 and result.likelihood == "laplace"
+    judged = result.sample_quality  # a judge of the toy dataset, at its own shape
     assert judged["judge"]["image_shape"] == (1, HEIGHT, WIDTH) and judged["samples"] == 20
-    assert math.isfinite(result["elbo"]) and math.isfinite(result["iwae"])
-    assert result["elbo"] == pytest.approx(result["log_px_given_z"] - result["kl"])
+    assert math.isfinite(result.bounds.elbo) and math.isfinite(result.bounds.iwae)
+    bounds = result.bounds
+    assert bounds.elbo == pytest.approx(bounds.log_px_given_z - bounds.kl)
 
     report = make_figures(tmp_path / "run", only=["mean-image", "samples"], options=toys)
     assert report["mean_image_distance"] >= 0
@@ -347,7 +348,7 @@ def test_a_dataset_without_labels_has_no_judge_and_says_so(toys, tmp_path):
     config = TrainConfig(model="linear", likelihood="laplace", dataset="one-class", epochs=1)
     train_torch(config, tmp_path / "run", options=toys)
     result = evaluate(tmp_path / "run", k=2, options=toys, samples=20)
-    assert result["sample_quality"] == {"n/a": "one-class has no class labels, so it has no judge"}
+    assert result.sample_quality == {"n/a": "one-class has no class labels, so it has no judge"}
 
 
 def test_the_numpy_backend_trains_with_the_toy_likelihood_and_its_gradient_checks(toys, tmp_path):

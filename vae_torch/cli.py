@@ -127,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from vae_torch.evaluation import evaluate, evaluation_table
+    from vae_torch.evaluation import evaluate
 
     result = evaluate(
         args.run_dir,
@@ -138,8 +138,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         options=options_of(args),
         limit=args.limit,
     )
-    print(evaluation_table(result))
-    print(f"written: {result['path']}")
+    print(result.table())
+    print(f"written: {result.path}")
     return 0
 
 
@@ -211,6 +211,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
+    from vae_torch.evaluation import Bounds
     from vae_torch.experiments import run_experiment
     from vae_torch.recipes import RECIPES, describe
 
@@ -219,12 +220,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         return 0
     record = run_experiment(args.name, out=args.out, epochs=args.epochs, options=options_of(args))
     for name, run in record["runs"].items():
-        test = run["test"]
-        print(
-            f"{name}: {run['status']}; test ELBO {test['elbo']:.2f} "
-            f"(E_q[log p(x|z)] {test['log_px_given_z']:.2f}, KL {test['kl']:.2f}), "
-            f"IWAE k={test['iwae_k']} {test['iwae']:.2f} ± {test['iwae_standard_error']:.2f}"
-        )
+        print(f"{name}: {run['status']}; {Bounds.from_json(run['test']).summary()}")
     if "comparison" in record:
         print(record["comparison"]["table"])
     print(f"written: {record['path']}")

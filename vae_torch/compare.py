@@ -22,7 +22,7 @@ from vae_numpy.run.io import write_json, write_text
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.device import resolve_device
-from vae_torch.evaluation import evaluate
+from vae_torch.evaluation import Bounds, Evaluation, evaluation_of
 from vae_torch.latent import each_class
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, save, show_grid
@@ -62,20 +62,11 @@ def compare_runs(
     names = [r.name for r in runs]
     if len(set(names)) < len(names):
         names = [str(r) for r in runs]
-    rows, evaluation = [], {}
+    rows = []
     for name, item in zip(names, loaded, strict=True):
-        epochs = len(item.history)
-        evaluation = reuse and item.folder.cached_evaluation(k, epochs, item.which, samples)
-        reused = bool(evaluation)
-        if not evaluation:
-            evaluation = evaluate(
-                item.folder.path,
-                k=k,
-                split="test",
-                checkpoint=item.which,
-                samples=samples,
-                options=options,
-            )
+        evaluation, reused = evaluation_of(
+            item.folder, k=k, samples=samples, checkpoint=item.which, options=options, reuse=reuse
+        )
         rows.append(comparison_row(name, item, evaluation, reused))
     first = loaded[0].config
     record = {
@@ -83,7 +74,7 @@ def compare_runs(
         "pixels": first.pixels,
         "likelihood": first.likelihood,
         "parameters": likelihood_parameters(loaded),
-        "test_examples": evaluation["examples"],
+        "test_examples": evaluation.examples,
         "units": "nats per example; training time in seconds (optimisation steps only)",
         "runs": rows,
     }
@@ -132,7 +123,7 @@ def check_comparable(runs: list[Path], loaded: list[LoadedRun]) -> None:
             )
 
 
-def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -> dict:
+def comparison_row(name: str, item: LoadedRun, evaluation: Evaluation, reused: bool) -> dict:
     history, config = item.history, item.config
     return {
         "name": name,
@@ -143,20 +134,14 @@ def comparison_row(name: str, item: LoadedRun, evaluation: dict, reused: bool) -
         "latent_dim": config.latent_dim,
         "parameters": parameter_counts(item.model),
         "epochs": len(history),
-        "test_elbo": evaluation["elbo"],
-        "test_log_px_given_z": evaluation["log_px_given_z"],
-        "test_kl": evaluation["kl"],
-        "iwae_k": evaluation["iwae_k"],
-        "iwae": evaluation["iwae"],
-        "iwae_standard_error": evaluation["iwae_standard_error"],
-        "iwae_bits_per_dim": evaluation["iwae_bits_per_dim"],
+        **evaluation.bounds.compared(),
         "train_seconds": sum(r.get("train_seconds", r.get("seconds", 0)) for r in history),
         "trained_on": item.folder.environment().get("device") or config.backend,
-        "evaluation": evaluation["path"],
+        "evaluation": evaluation.path,
         "evaluation_reused": reused,
         "checkpoint": item.checkpoint,
-        "active_units": evaluation["latent"]["active_units"],
-        "sample_quality": evaluation.get("sample_quality"),
+        "active_units": evaluation.latent.active_units,
+        "sample_quality": evaluation.sample_quality,
     }
 
 
@@ -188,12 +173,7 @@ def markdown_table(record: dict) -> str:
         "encoder params",
         "decoder params",
         "total params",
-        "test ELBO",
-        "E_q[log p(x|z)]",
-        "KL",
-        f"IWAE k={k}",
-        "± SE",
-        "IWAE bits/dim",
+        *Bounds.compared_headers(k),
         "active units",
         *(column.header for column in compared_columns()),
         "train time (s)",
@@ -220,12 +200,7 @@ def markdown_table(record: dict) -> str:
             f"{p['encoder']:,}",
             f"{p['decoder']:,}",
             f"{p['total']:,}",
-            f"{r['test_elbo']:.2f}",
-            f"{r['test_log_px_given_z']:.2f}",
-            f"{r['test_kl']:.2f}",
-            f"{r['iwae']:.2f}",
-            f"{r['iwae_standard_error']:.2f}",
-            "n/a" if r["iwae_bits_per_dim"] is None else f"{r['iwae_bits_per_dim']:.3f}",
+            *Bounds.compared_cells(r),
             str(r["active_units"]),
             *sample_cells(r["sample_quality"]),
             f"{r['train_seconds']:.1f}",

@@ -3,23 +3,174 @@
 The ELBO with its two parts and IWAE_k (chapter 8), the latent diagnostics (KL per
 dimension, active units, ELBO surgery: ``vae_torch.quality.diagnostics``) and, with
 ``samples``, the quality of that many samples as the dataset's judge sees it
-(``vae_torch.quality.samples``), of the best checkpoint (default) or the last.
+(``vae_torch.quality.samples``), of the best checkpoint (default) or the last. The
+record is an ``Evaluation``: its JSON, the table ``vae evaluate`` prints and the columns
+``vae compare`` and ``vae experiment`` take from it are defined there, once.
 """
 
 import time
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from vae_numpy.run.errors import VaeError
+from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.io import write_json
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.data import DeviceSplit, run_splits
 from vae_torch.device import device_name, resolve_device
 from vae_torch.quality.bounds import dataset_elbo, iw_estimate
-from vae_torch.quality.diagnostics import latent_diagnostics
+from vae_torch.quality.diagnostics import LatentDiagnostics, latent_diagnostics
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
 from vae_torch.quality.samples import columns, sample_quality
+
+UNITS = "nats per example (sum over pixels and latent dimensions), mean over examples"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The ELBO with its two parts and IWAE_k of a set of images, in nats per example and
+    bits per dimension (None where the likelihood is no density of the pixels)."""
+
+    elbo: float
+    log_px_given_z: float
+    kl: float
+    elbo_bits_per_dim: float | None
+    iwae_k: int
+    iwae: float
+    iwae_standard_error: float  # of the mean over examples
+    iwae_bits_per_dim: float | None
+
+    # (header, key in a comparison row, format): ``vae compare``'s columns of the bounds
+    COMPARED = (
+        ("test ELBO", "test_elbo", ".2f"),
+        ("E_q[log p(x|z)]", "test_log_px_given_z", ".2f"),
+        ("KL", "test_kl", ".2f"),
+        ("IWAE k={k}", "iwae", ".2f"),
+        ("± SE", "iwae_standard_error", ".2f"),
+        ("IWAE bits/dim", "iwae_bits_per_dim", ".3f"),
+    )
+
+    def json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: dict) -> "Bounds":
+        return cls(**{f.name: record[f.name] for f in fields(cls)})
+
+    def compared(self) -> dict:
+        """The bounds as a comparison row (comparison.json) names them."""
+        return {
+            "test_elbo": self.elbo,
+            "test_log_px_given_z": self.log_px_given_z,
+            "test_kl": self.kl,
+            "iwae_k": self.iwae_k,
+            "iwae": self.iwae,
+            "iwae_standard_error": self.iwae_standard_error,
+            "iwae_bits_per_dim": self.iwae_bits_per_dim,
+        }
+
+    @classmethod
+    def compared_cells(cls, row: dict) -> list[str]:
+        return ["n/a" if row[key] is None else format(row[key], f) for _, key, f in cls.COMPARED]
+
+    @classmethod
+    def compared_headers(cls, k: int) -> list[str]:
+        return [header.format(k=k) for header, _, _ in cls.COMPARED]
+
+    def summary(self) -> str:
+        """One line: the ELBO, its parts and IWAE_k ± its standard error."""
+        return (
+            f"test ELBO {self.elbo:.2f} (E_q[log p(x|z)] {self.log_px_given_z:.2f}, KL "
+            f"{self.kl:.2f}), IWAE k={self.iwae_k} {self.iwae:.2f} ± {self.iwae_standard_error:.2f}"
+        )
+
+    def rows(self) -> list[str]:
+        """The lines of ``vae evaluate``'s table, signs stated."""
+
+        def bits(v: float | None) -> str:
+            return f"{v:8.4f}" if v is not None else "     n/a"
+
+        return [
+            f"{'':32} {'nats/example':>13} {'bits/dim':>9}",
+            f"{'ELBO = log p(x|z) - KL':32} {self.elbo:13.2f} {bits(self.elbo_bits_per_dim)}",
+            f"{'  E_q[log p(x|z)]':32} {self.log_px_given_z:13.2f}",
+            f"{'  KL(q(z|x) || p(z))':32} {self.kl:13.2f}",
+            f"{'IWAE k=' + str(self.iwae_k) + ' (estimate of log p(x))':32} {self.iwae:13.2f} "
+            f"{bits(self.iwae_bits_per_dim)}   ± {self.iwae_standard_error:.2f} (standard error)",
+        ]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What ``evaluate`` measured of a run's model on a split. ``json`` is the file it
+    writes (its keys and their order as they have always been; ``from_json`` reads old
+    files too); ``path`` is where that file is, not part of it."""
+
+    run: str
+    backend: str
+    model: str
+    checkpoint: str
+    parameters: int
+    dataset: str
+    examples: int
+    pixels: str
+    likelihood: str
+    epochs_trained: int
+    bounds: Bounds
+    seconds_elbo: float
+    seconds_iwae: float
+    split: str
+    subset: str | None  # what part of the split, when not all of it
+    device: str
+    latent: LatentDiagnostics
+    bits_per_dim_note: str | None = None  # why there are no bits/dim
+    sample_quality: dict | None = None  # ``quality.samples.sample_quality``'s record
+    path: str | None = None
+
+    def json(self) -> dict:
+        record = {f.name: getattr(self, f.name) for f in fields(self)[:10]}
+        record |= self.bounds.json() | {
+            "seconds_elbo": self.seconds_elbo,
+            "seconds_iwae": self.seconds_iwae,
+            "units": UNITS,
+            "split": self.split,
+            "subset": self.subset,
+            "device": self.device,
+            "latent": self.latent.json(),
+        }
+        if self.bits_per_dim_note is not None:
+            record["bits_per_dim_note"] = self.bits_per_dim_note
+        if self.sample_quality is not None:
+            record["sample_quality"] = self.sample_quality
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict, path: str | None = None) -> "Evaluation":
+        plain = [f.name for f in fields(cls) if f.name not in ("bounds", "latent", "path")]
+        return cls(
+            **{name: record.get(name) for name in plain},
+            bounds=Bounds.from_json(record),
+            latent=LatentDiagnostics.from_json(record["latent"]),
+            path=path,
+        )
+
+    def table(self) -> str:
+        """The evaluation as a small aligned table (``vae evaluate``), signs stated."""
+        subset = f" ({self.subset})" if self.subset else ""
+        rows = [
+            f"{self.run}: {self.model} ({self.parameters:,} parameters, {self.backend}), "
+            f"{self.checkpoint} checkpoint; {self.dataset} {self.split} set, {self.examples:,} "
+            f"images{subset}, {self.pixels} pixels, {self.likelihood} likelihood",
+            *self.bounds.rows(),
+        ]
+        if self.bits_per_dim_note is not None:
+            rows.append(self.bits_per_dim_note)
+        rows.append(self.latent.line())
+        if self.sample_quality is not None:
+            rows += sample_rows(self.sample_quality)
+        return "\n".join(rows)
 
 
 def evaluate(
@@ -31,7 +182,7 @@ def evaluate(
     samples: int | None = None,
     options: Options = DEFAULTS,
     limit: int | None = None,
-) -> dict:
+) -> Evaluation:
     """Evaluate a run's model on the ``split`` ("test" or "val") and write the result into
     the run folder as JSON (``evaluation-SPLIT-CHECKPOINT-kK.json``); returns it.
     ``limit``: a seeded random subset of this many images of the split instead of all of
@@ -58,58 +209,70 @@ def evaluate(
     x = data.fixed.view(-1, *model.x_shape)
     c = data.labels if model.n_classes else None
 
-    result = (
-        {"run": str(run)}
-        | bounds(loaded, x, c, k, options.progress)
-        | {
-            "split": split,
-            "subset": f"a seeded random {limit:,} of the split" if limit else None,
-            "device": device_name(dev),
-            "latent": latent_diagnostics(model, x, c),
-        }
-    )
-    if result["elbo_bits_per_dim"] is None:
-        result["bits_per_dim_note"] = model.likelihood.no_bits_note(config.pixels)
-    if samples:
-        result["sample_quality"] = judged_samples(loaded, data, train[0], samples, options)
-    path = loaded.folder.evaluation(split, k, loaded.which, limit)
-    write_json(path, result)
-    return result | {"path": str(path)}
-
-
-def bounds(loaded: LoadedRun, x, c, k: int, progress: bool) -> dict:
-    """The test ELBO with its parts and IWAE_k, timed, in nats and bits per dimension."""
-    model, config = loaded.model, loaded.config
     start = time.perf_counter()
     bound = dataset_elbo(model, x, c)
     elbo_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    iw = iw_estimate(model, x, k, c=c, progress=progress)
+    iw = iw_estimate(model, x, k, c=c, progress=options.progress)
     iw_seconds = time.perf_counter() - start
-    bits = model.likelihood.bits_per_dim
-    dims = x[0].numel()
-    return {
-        "backend": loaded.backend,
-        "model": config.model,
-        "checkpoint": loaded.checkpoint,
-        "parameters": model.count_parameters(),
-        "dataset": config.dataset,
-        "examples": len(x),
-        "pixels": config.pixels,
-        "likelihood": config.likelihood,
-        "epochs_trained": len(loaded.history),
-        "elbo": bound.elbo,
-        "log_px_given_z": bound.log_px_given_z,
-        "kl": bound.kl,
-        "elbo_bits_per_dim": bits(-bound.elbo, config.pixels, dims),
-        "iwae_k": k,
-        "iwae": iw.mean,
-        "iwae_standard_error": iw.standard_error,
-        "iwae_bits_per_dim": bits(-iw.mean, config.pixels, dims),
-        "seconds_elbo": elbo_seconds,
-        "seconds_iwae": iw_seconds,
-        "units": "nats per example (sum over pixels and latent dimensions), mean over examples",
-    }
+    bits, dims = model.likelihood.bits_per_dim, x[0].numel()
+    bounds = Bounds(
+        elbo=bound.elbo,
+        log_px_given_z=bound.log_px_given_z,
+        kl=bound.kl,
+        elbo_bits_per_dim=bits(-bound.elbo, config.pixels, dims),
+        iwae_k=k,
+        iwae=iw.mean,
+        iwae_standard_error=iw.standard_error,
+        iwae_bits_per_dim=bits(-iw.mean, config.pixels, dims),
+    )
+    path = loaded.folder.evaluation(split, k, loaded.which, limit)
+    dims_in_bits = bounds.elbo_bits_per_dim is not None
+    result = Evaluation(
+        run=str(run),
+        backend=loaded.backend,
+        model=config.model,
+        checkpoint=loaded.checkpoint,
+        parameters=model.count_parameters(),
+        dataset=config.dataset,
+        examples=len(x),
+        pixels=config.pixels,
+        likelihood=config.likelihood,
+        epochs_trained=len(loaded.history),
+        bounds=bounds,
+        seconds_elbo=elbo_seconds,
+        seconds_iwae=iw_seconds,
+        split=split,
+        subset=f"a seeded random {limit:,} of the split" if limit else None,
+        device=device_name(dev),
+        latent=latent_diagnostics(model, x, c),
+        bits_per_dim_note=None if dims_in_bits else model.likelihood.no_bits_note(config.pixels),
+        sample_quality=samples and judged_samples(loaded, data, train[0], samples, options),
+        path=str(path),
+    )
+    write_json(path, result.json())
+    return result
+
+
+def evaluation_of(
+    run: RunFolder,
+    *,
+    k: int,
+    samples: int | None,
+    checkpoint: str = "best",
+    options: Options = DEFAULTS,
+    reuse: bool = True,
+) -> tuple[Evaluation, bool]:
+    """The test evaluation of ``run``'s ``checkpoint`` with this k (and at least
+    ``samples`` judged samples): the one in the folder when it is of the run as it is now
+    (and ``reuse``), else measured now; and whether it was reused."""
+    epochs = len(run.history())
+    cached = reuse and run.cached_evaluation(k, epochs, checkpoint, samples)
+    if cached:
+        return Evaluation.from_json(cached, cached["path"]), True
+    return evaluate(
+        run.path, k=k, split="test", checkpoint=checkpoint, samples=samples, options=options
+    ), False
 
 
 def judged_samples(
@@ -129,42 +292,6 @@ def judged_samples(
         n=n,
         test_inputs=inputs,
     )
-
-
-def evaluation_table(r: dict) -> str:
-    """The evaluation as a small aligned table, signs stated."""
-
-    def bits(v: float | None) -> str:
-        return f"{v:8.4f}" if v is not None else "     n/a"
-
-    rows = [
-        f"{r['run']}: {r['model']} ({r['parameters']:,} parameters, {r['backend']}), "
-        f"{r['checkpoint']} checkpoint; {r['dataset']} {r['split']} set, {r['examples']:,} "
-        f"images{' (' + r['subset'] + ')' if r.get('subset') else ''}, {r['pixels']} pixels, "
-        f"{r['likelihood']} likelihood",
-        f"{'':32} {'nats/example':>13} {'bits/dim':>9}",
-        f"{'ELBO = log p(x|z) - KL':32} {r['elbo']:13.2f} {bits(r['elbo_bits_per_dim'])}",
-        f"{'  E_q[log p(x|z)]':32} {r['log_px_given_z']:13.2f}",
-        f"{'  KL(q(z|x) || p(z))':32} {r['kl']:13.2f}",
-        f"{'IWAE k=' + str(r['iwae_k']) + ' (estimate of log p(x))':32} {r['iwae']:13.2f} "
-        f"{bits(r['iwae_bits_per_dim'])}   ± {r['iwae_standard_error']:.2f} (standard error)",
-    ]
-    if "bits_per_dim_note" in r:
-        rows.append(r["bits_per_dim_note"])
-    rows += latent_rows(r["latent"])
-    if "sample_quality" in r:
-        rows += sample_rows(r["sample_quality"])
-    return "\n".join(rows)
-
-
-def latent_rows(d: dict) -> list[str]:
-    mi, marginal = Estimate.of(d["mutual_information"]), Estimate.of(d["marginal_kl"])
-    return [
-        f"latent: {d['active_units']} of {len(d['kl_per_dim'])} dimensions active "
-        f"(Cov_x E_q[z_d] > {d['active_threshold']}); ELBO surgery (8.6): average KL "
-        f"{d['average_kl']:.2f} = I_q(n; z) {mi.show(2)} (at most log N = "
-        f"{d['mutual_information_bound']:.2f}) + KL(q(z) || p(z)) {marginal.show(2)}",
-    ]
 
 
 def sample_rows(q: dict) -> list[str]:

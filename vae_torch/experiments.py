@@ -27,7 +27,7 @@ from vae_numpy.run.io import write_json
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import read_checkpoint
 from vae_torch.compare import compare_runs
-from vae_torch.evaluation import evaluate
+from vae_torch.evaluation import evaluation_of
 from vae_torch.figures import figure_of, make_figures
 from vae_torch.plotting import latent_curves, save
 from vae_torch.recipes import DIGITS, EMOJI, EMOJI_SIZE, RECIPES, Recipe, configs
@@ -85,16 +85,6 @@ def ensure_trained(
     return f"resumed after epoch {state['epoch']}"
 
 
-TEST_KEYS = (
-    "elbo",
-    "log_px_given_z",
-    "kl",
-    "elbo_bits_per_dim",
-    "iwae_k",
-    "iwae",
-    "iwae_standard_error",
-    "iwae_bits_per_dim",
-)
 LATENT_KEYS = (
     "top_variance_dims",
     "variance_of_dims",
@@ -160,14 +150,7 @@ def run_experiment(
 def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options: Options) -> dict:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
     status = ensure_trained(config, run, options, recipe.track_latent)
-    evaluation = run.cached_evaluation(recipe.k, config.epochs, "best", recipe.samples) or evaluate(
-        run.path,
-        k=recipe.k,
-        split="test",
-        checkpoint="best",
-        samples=recipe.samples,
-        options=options,
-    )
+    evaluation, _ = evaluation_of(run, k=recipe.k, samples=recipe.samples, options=options)
     figures = make_figures(run.path, only=recipe.figures_of(run.path.name), options=options)
     history = run.history()
     return {
@@ -178,13 +161,13 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
         # the optimisation steps of every epoch, and with the validations: the run's time
         "train_seconds": sum(r["train_seconds"] for r in history),
         "seconds": sum(r["seconds"] for r in history),
-        "checkpoint": evaluation["checkpoint"],
-        "test": {key: evaluation[key] for key in TEST_KEYS},
-        "latent_diagnostics": evaluation["latent"],
-        "sample_quality": evaluation.get("sample_quality"),
-        "parameters": evaluation["parameters"],
+        "checkpoint": evaluation.checkpoint,
+        "test": evaluation.bounds.json(),
+        "latent_diagnostics": evaluation.latent.json(),
+        "sample_quality": evaluation.sample_quality,
+        "parameters": evaluation.parameters,
         "train_examples": run.environment().get("train_examples"),
-        "test_examples": evaluation["examples"],
+        "test_examples": evaluation.examples,
         "test_reconstruction_loss": figures["test_reconstruction_loss"],
         "figures": figures["figures"],
         "latent": {key: figures[key] for key in LATENT_KEYS if key in figures},

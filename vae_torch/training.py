@@ -125,15 +125,12 @@ def latent_hook(model: VAE, val: DeviceSplit) -> dict:
     """Active units, KL per dimension and the ELBO surgery (8.6) of the validation images."""
     c = val.labels if model.n_classes else None
     d = latent_diagnostics(model, val.fixed.view(-1, *model.x_shape), c, draws=LATENT_DRAWS)
-    return {
-        "active_units": d["active_units"],
-        "kl_per_dim": d["kl_per_dim"],
-        "mutual_information": d["mutual_information"],
-        "marginal_kl": d["marginal_kl"],
-    }
+    record = d.json()
+    return {key: record[key] for key in HISTORY_LATENT}
 
 
 LATENT_DRAWS = 500  # Monte Carlo draws of the surgery after each epoch
+HISTORY_LATENT = ("active_units", "kl_per_dim", "mutual_information", "marginal_kl")
 
 
 @dataclass

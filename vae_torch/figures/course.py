@@ -289,7 +289,7 @@ def class_grid(ctx: Context) -> Figure:
 def kl_per_dimension(ctx: Context) -> Figure:
     """The test set's average KL of each latent dimension (4.7), active ones marked."""
     d = ctx.diagnostics
-    kl, active = np.array(d["kl_per_dim"]), np.array(d["activity"]) > d["active_threshold"]
+    kl, active = np.array(d.kl_per_dim), np.array(d.activity) > d.active_threshold
     fig = figure_of("kl-per-dimension")
     ax = fig.subplots()
     ax.bar(np.arange(len(kl)), kl, color=np.where(active, "tab:blue", "tab:gray"))
@@ -297,10 +297,10 @@ def kl_per_dimension(ctx: Context) -> Figure:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(
         f"KL(q(z_d|x) || N(0, 1)) averaged over the test set; blue: active "
-        f"({d['active_units']} of {len(kl)}, Cov_x E_q[z_d] > {d['active_threshold']})\n"
-        f"ELBO surgery: average KL {d['average_kl']:.2f} = I(n; z) "
-        f"{d['mutual_information']['value']:.2f} + KL(q(z) || p(z)) "
-        f"{Estimate.of(d['marginal_kl']).show(2)}",
+        f"({d.active_units} of {len(kl)}, Cov_x E_q[z_d] > {d.active_threshold})\n"
+        f"ELBO surgery: average KL {d.average_kl:.2f} = I(n; z) "
+        f"{d.mutual_information.value:.2f} + KL(q(z) || p(z)) "
+        f"{d.marginal_kl.show(2)}",
         fontsize=8,
     )
     ax.grid(alpha=0.3, axis="y")
@@ -315,7 +315,7 @@ def aggregate_posterior(ctx: Context) -> Figure:
     """Histograms of z_d ~ q(z) = mean over test images of q(z|x), against N(0, 1): where
     the prior puts mass that q(z) leaves empty, samples from the prior decode badly."""
     d = ctx.diagnostics
-    dims = np.argsort(d["kl_per_dim"])[::-1][: min(AGGREGATE_PANELS, ctx.model.latent_dim)]
+    dims = np.argsort(d.kl_per_dim)[::-1][: min(AGGREGATE_PANELS, ctx.model.latent_dim)]
     z = ctx.posterior.double().cpu().numpy()
     fig = figure_of("aggregate-posterior")
     axes = np.atleast_1d(fig.subplots(1, len(dims), sharey=True))
@@ -324,11 +324,11 @@ def aggregate_posterior(ctx: Context) -> Figure:
     for ax, dim in zip(axes, dims, strict=True):
         ax.hist(z[:, dim], bins=60, range=(-4, 4), density=True, color="tab:blue", alpha=0.7)
         ax.plot(grid.numpy(), prior, color="black", linewidth=1)
-        ax.set_title(f"z[{dim}], KL {d['kl_per_dim'][dim]:.2f}", fontsize=8)
+        ax.set_title(f"z[{dim}], KL {d.kl_per_dim[dim]:.2f}", fontsize=8)
         ax.set_xlabel("z_d", fontsize=8)
     fig.suptitle(
         "the aggregate posterior q(z_d) (one z ~ q(z|x) per test image, blue) against the "
-        f"prior N(0, 1) (black); KL(q(z) || p(z)) = {d['marginal_kl']['value']:.2f} nats",
+        f"prior N(0, 1) (black); KL(q(z) || p(z)) = {d.marginal_kl.value:.2f} nats",
         fontsize=9,
     )
     return fig

@@ -21,7 +21,7 @@ from vae_torch.device import device_name, resolve_device
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, new_figure, save
 from vae_torch.quality.bounds import dataset_elbo
-from vae_torch.quality.diagnostics import dims_by_kl, latent_diagnostics
+from vae_torch.quality.diagnostics import LatentDiagnostics, dims_by_kl, latent_diagnostics
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
 from vae_torch.quality.samples import draw_samples, recognisable_share
@@ -32,7 +32,9 @@ QUALITY_SAMPLES = 1000  # samples judged for the recognisable share in a title
 
 @dataclass
 class Context:
-    """What the figures of one run draw on; ``report`` collects the numbers they show."""
+    """What the figures of one run draw on. A figure writes the numbers only it shows into
+    ``report``; the measurements several share are cached properties, reported by
+    ``measured``."""
 
     model: VAE
     history: list[dict]
@@ -73,19 +75,20 @@ class Context:
         """The dataset's judge (vae_torch.quality.judge), or None for a dataset without labels."""
         return get_judge(self.dataset, self.options) if len(self.classes) >= 2 else None
 
+    @cached_property
+    def judged(self) -> dict:
+        """The recognisable share of QUALITY_SAMPLES samples, which the titles quote."""
+        many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
+        return recognisable_share(self.judge, many)
+
     def recognised(self, shown: torch.Tensor) -> str:
         """What the judge says of the model's samples: the recognisable share of
         QUALITY_SAMPLES of them (± its standard error) and the count among ``shown``."""
         if self.judge is None:
             return f"{self.dataset} has no labels: no judge"
-        if "recognisable_share" not in self.report:
-            many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
-            self.report["recognisable_share"] = recognisable_share(self.judge, many)
-            self.report["judge"] = asdict(self.judge.record)
-        share = self.report["recognisable_share"]
         count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
         return (
-            f"recognisable share {Estimate.of(share).show(2)} of "
+            f"recognisable share {Estimate.of(self.judged).show(2)} of "
             f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
             f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
         )
@@ -99,10 +102,9 @@ class Context:
         return f"{hits} of these {len(images)} judged the class of their row"
 
     @cached_property
-    def diagnostics(self) -> dict:
+    def diagnostics(self) -> LatentDiagnostics:
         """KL per dimension, active units and the ELBO surgery of the test set."""
-        self.report["latent"] = latent_diagnostics(self.model, self.x, self.c)
-        return self.report["latent"]
+        return latent_diagnostics(self.model, self.x, self.c)
 
     @cached_property
     def posterior(self) -> torch.Tensor:
@@ -113,21 +115,31 @@ class Context:
     @cached_property
     def top_dims(self) -> list[int]:
         """The (at most 2) latent dimensions of highest variance over ``posterior`` (the
-        course's recipe), reported beside their KL and the dimensions of highest KL, which
-        the variance does not always pick."""
-        dims = latent.top_variance_dims(self.posterior, min(2, self.model.latent_dim))
-        variance = self.posterior.var(dim=0)
-        kl = self.diagnostics["kl_per_dim"]
-        self.report["top_variance_dims"] = dims
-        self.report["variance_of_dims"] = [variance[d].item() for d in dims]
-        self.report["kl_of_dims"] = [kl[d] for d in dims]
-        self.report["top_kl_dims"] = self.by_kl[: len(dims)]
-        return dims
+        course's recipe); ``measured`` reports them beside their KL and the dimensions of
+        highest KL, which the variance does not always pick."""
+        return latent.top_variance_dims(self.posterior, min(2, self.model.latent_dim))
 
     @cached_property
     def by_kl(self) -> list[int]:
         """The latent dimensions by their test-set KL (4.7), highest first."""
-        return dims_by_kl(self.diagnostics["kl_per_dim"])
+        return dims_by_kl(self.diagnostics.kl_per_dim)
+
+    def measured(self) -> dict:
+        """The numbers of the shared measurements the drawn figures used, for figures.json:
+        a measurement no figure needed (not in the instance's cache) is not made here."""
+        used, record = self.__dict__, {}
+        if "judged" in used:
+            record["recognisable_share"] = self.judged
+            record["judge"] = asdict(self.judge.record)
+        if "diagnostics" in used:
+            record["latent"] = self.diagnostics.json()
+        if "top_dims" in used:
+            dims, variance = self.top_dims, self.posterior.var(dim=0)
+            record["top_variance_dims"] = dims
+            record["variance_of_dims"] = [variance[d].item() for d in dims]
+            record["kl_of_dims"] = [self.diagnostics.kl_per_dim[d] for d in dims]
+            record["top_kl_dims"] = self.by_kl[: len(dims)]
+        return record
 
 
 @dataclass(frozen=True)
@@ -213,7 +225,7 @@ def make_figures(
     for name in (n for n in wanted if n not in skipped):
         figure = FIGURES[name].draw(ctx)
         report["figures"][name] = [str(p) for p in save(figure, out, name)]
-    report |= ctx.report
+    report |= ctx.report | ctx.measured()
     write_json(out / "figures.json", report)
     return report | {"path": str(out / "figures.json")}
 

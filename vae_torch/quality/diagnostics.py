@@ -15,6 +15,7 @@ Over a set of N images with posteriors q(z | x_n) = N(μ_n, diag σ_n²):
 """
 
 import math
+from dataclasses import asdict, dataclass, fields
 
 import torch
 
@@ -43,6 +44,45 @@ def posteriors(
     return tuple(torch.cat([p[j] for p in parts]).double() for j in (0, 1))
 
 
+@dataclass(frozen=True)
+class LatentDiagnostics:
+    """What the latent space is used for over a set of images (module docstring); its JSON
+    (``json``, read back by ``from_json``) is the ``latent`` record of an evaluation."""
+
+    images: int
+    kl_per_dim: list[float]  # (1/N) Σ_n KL(q(z_d | x_n) ‖ N(0, 1)), by dimension
+    activity: list[float]  # Cov_x E_q[z_d], by dimension
+    active_units: int
+    active_threshold: float
+    average_kl: float  # the sum of kl_per_dim
+    marginal_kl: Estimate  # KL(q̄ ‖ p), Monte Carlo
+    mutual_information: Estimate  # I_q(n; z) = average KL − KL(q̄ ‖ p)
+    mutual_information_bound: float  # log N
+    surgery_draws: int
+
+    def json(self) -> dict:
+        return asdict(self) | {
+            "marginal_kl": self.marginal_kl.json(),
+            "mutual_information": self.mutual_information.json(),
+        }
+
+    @classmethod
+    def from_json(cls, record: dict) -> "LatentDiagnostics":
+        values = {f.name: record[f.name] for f in fields(cls)}
+        estimates = {k: Estimate.of(values[k]) for k in ("marginal_kl", "mutual_information")}
+        return cls(**values | estimates)
+
+    def line(self) -> str:
+        """One line of ``vae evaluate``'s table."""
+        return (
+            f"latent: {self.active_units} of {len(self.kl_per_dim)} dimensions active "
+            f"(Cov_x E_q[z_d] > {self.active_threshold}); ELBO surgery (8.6): average KL "
+            f"{self.average_kl:.2f} = I_q(n; z) {self.mutual_information.show(2)} (at most "
+            f"log N = {self.mutual_information_bound:.2f}) + KL(q(z) || p(z)) "
+            f"{self.marginal_kl.show(2)}"
+        )
+
+
 @torch.no_grad()
 def latent_diagnostics(
     model: VAE,
@@ -51,7 +91,7 @@ def latent_diagnostics(
     *,
     draws: int = SURGERY_DRAWS,
     seed: int = SEED,
-) -> dict:
+) -> LatentDiagnostics:
     """KL per dimension, active units and the ELBO surgery of the images x."""
     mu, log_var = posteriors(model, x, c)
     n = len(mu)
@@ -59,18 +99,18 @@ def latent_diagnostics(
     activity = mu.var(dim=0) if n > 1 else torch.zeros_like(mu[0])
     marginal, marginal_se = marginal_kl(mu, log_var, draws, seed)
     average = kl_per_dim.sum().item()
-    return {
-        "images": n,
-        "kl_per_dim": kl_per_dim.tolist(),
-        "activity": activity.tolist(),
-        "active_units": int((activity > ACTIVE).sum()),
-        "active_threshold": ACTIVE,
-        "average_kl": average,
-        "marginal_kl": Estimate(marginal, marginal_se).json(),
-        "mutual_information": Estimate(average - marginal, marginal_se).json(),
-        "mutual_information_bound": math.log(n),
-        "surgery_draws": draws,
-    }
+    return LatentDiagnostics(
+        images=n,
+        kl_per_dim=kl_per_dim.tolist(),
+        activity=activity.tolist(),
+        active_units=int((activity > ACTIVE).sum()),
+        active_threshold=ACTIVE,
+        average_kl=average,
+        marginal_kl=Estimate(marginal, marginal_se),
+        mutual_information=Estimate(average - marginal, marginal_se),
+        mutual_information_bound=math.log(n),
+        surgery_draws=draws,
+    )
 
 
 def dims_by_kl(kl_per_dim: list[float]) -> list[int]:

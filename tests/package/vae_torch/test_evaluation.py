@@ -100,3 +100,34 @@ def test_an_evaluation_of_a_subset_is_of_those_images_and_named_apart(tiny_run, 
     assert record["examples"] == 100
     assert record["elbo"] == pytest.approx(dataset_elbo(loaded.model, x).elbo, rel=1e-9)
     assert loaded.folder.cached_evaluation(2, len(loaded.history)) is None  # not the whole
+
+
+OLD_KEYS = [  # evaluation-*.json as every version so far has written it
+    *("run", "backend", "model", "checkpoint", "parameters", "dataset", "examples", "pixels"),
+    *("likelihood", "epochs_trained", "elbo", "log_px_given_z", "kl", "elbo_bits_per_dim"),
+    *("iwae_k", "iwae", "iwae_standard_error", "iwae_bits_per_dim", "seconds_elbo"),
+    *("seconds_iwae", "units", "split", "subset", "device", "latent"),
+]
+
+
+def test_the_evaluation_file_keeps_its_keys_and_reads_back_as_written(tiny_run):
+    """The typed record writes the file the JSON readers have always read (the same keys in
+    the same order), and reading it back gives the same record; the table prints from it."""
+    import dataclasses
+    import json
+
+    from vae_numpy.run.options import QUIET
+    from vae_torch.evaluation import Evaluation, evaluate
+
+    result = evaluate(tiny_run, k=2, options=dataclasses.replace(QUIET, device=DEVICE))
+    written = json.loads(Path(result.path).read_text())
+    assert list(written) == OLD_KEYS
+    assert list(written["latent"]) == [
+        *("images", "kl_per_dim", "activity", "active_units", "active_threshold"),
+        *("average_kl", "marginal_kl", "mutual_information", "mutual_information_bound"),
+        "surgery_draws",
+    ]
+    again = Evaluation.from_json(written, result.path)
+    assert again == result and again.json() == written
+    assert again.table() == result.table() and "IWAE k=2" in result.table()
+    assert result.bounds.elbo == pytest.approx(result.bounds.log_px_given_z - result.bounds.kl)

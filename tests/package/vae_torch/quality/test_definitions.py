@@ -195,5 +195,5 @@ def test_a_unit_is_active_when_its_posterior_means_vary_by_more_than_0_01():
     mu = model.encoder(x)[0].detach().numpy()
     by_hand = mu.var(axis=0, ddof=1)
     assert by_hand == pytest.approx(variances, rel=1e-12)
-    assert d["activity"] == pytest.approx(by_hand, rel=1e-12)
-    assert d["active_units"] == int((by_hand > 0.01).sum()) == 2
+    assert d.activity == pytest.approx(by_hand, rel=1e-12)
+    assert d.active_units == int((by_hand > 0.01).sum()) == 2

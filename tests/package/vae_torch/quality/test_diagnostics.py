@@ -27,8 +27,8 @@ def test_kl_per_dimension_adds_up_to_the_elbo_kl_eq_4_7():
     model = linear_model(6, 3, 0)
     x = torch.rand(50, 6, dtype=torch.float64)
     d = latent_diagnostics(model, x)
-    assert sum(d["kl_per_dim"]) == pytest.approx(dataset_elbo(model, x).kl, rel=1e-12)
-    assert d["average_kl"] == pytest.approx(sum(d["kl_per_dim"]), rel=1e-12)
+    assert sum(d.kl_per_dim) == pytest.approx(dataset_elbo(model, x).kl, rel=1e-12)
+    assert d.average_kl == pytest.approx(sum(d.kl_per_dim), rel=1e-12)
 
 
 def test_a_dimension_the_encoder_ignores_is_inactive():
@@ -36,20 +36,18 @@ def test_a_dimension_the_encoder_ignores_is_inactive():
     with torch.no_grad():
         model.encoder.mu.weight[1:] = 0  # μ_1 and μ_2 are the same for every image
     d = latent_diagnostics(model, torch.rand(40, 6, dtype=torch.float64))
-    assert d["activity"][1] == d["activity"][2] == 0
-    assert d["active_units"] == (d["activity"][0] > 0.01)
+    assert d.activity[1] == d.activity[2] == 0
+    assert d.active_units == (d.activity[0] > 0.01)
 
 
 @pytest.mark.statistical
 def test_with_one_image_the_marginal_kl_is_its_kl_and_no_information_eq_8_6():
     model = linear_model(4, 2, 2)
     d = latent_diagnostics(model, torch.rand(1, 4, dtype=torch.float64), draws=4000)
-    marginal = d["marginal_kl"]
-    report = (
-        f"Monte Carlo {marginal['value']} ± {marginal['standard_error']}, exact {d['average_kl']}"
-    )
-    assert abs(marginal["value"] - d["average_kl"]) < Z * marginal["standard_error"], report
-    assert d["mutual_information_bound"] == 0.0
+    marginal = d.marginal_kl
+    report = f"Monte Carlo {marginal.value} ± {marginal.standard_error}, exact {d.average_kl}"
+    assert abs(marginal.value - d.average_kl) < Z * marginal.standard_error, report
+    assert d.mutual_information_bound == 0.0
 
 
 @pytest.mark.statistical
@@ -66,11 +64,11 @@ def test_the_marginal_kl_of_a_mixture_is_its_integral_eq_8_6():
         return q_bar * (math.log(q_bar) - scipy.stats.norm.logpdf(z)) if q_bar > 0 else 0.0
 
     exact, _ = scipy.integrate.quad(integrand, -30, 30, limit=200)
-    marginal = d["marginal_kl"]
-    report = f"Monte Carlo {marginal['value']} ± {marginal['standard_error']}, quadrature {exact}"
-    assert abs(marginal["value"] - exact) < Z * marginal["standard_error"], report
-    assert d["mutual_information"]["value"] + Z * marginal["standard_error"] >= -1e-9
-    assert d["mutual_information"]["value"] <= math.log(3) + Z * marginal["standard_error"]
+    marginal = d.marginal_kl
+    report = f"Monte Carlo {marginal.value} ± {marginal.standard_error}, quadrature {exact}"
+    assert abs(marginal.value - exact) < Z * marginal.standard_error, report
+    assert d.mutual_information.value + Z * marginal.standard_error >= -1e-9
+    assert d.mutual_information.value <= math.log(3) + Z * marginal.standard_error
 
 
 def test_the_log_density_ratio_is_the_mixture_against_the_prior():
