@@ -1,17 +1,22 @@
 """The judge of a labelled dataset: a small CNN classifier that scores samples (chapter 8).
 
 A VAE's samples are judged by a classifier the package trains itself on the dataset's
-training split (grey levels u/255, one-pixel shifts as augmentation), seeded and on the
-CPU, so the same data give the same judge. Its held-out accuracy and the share of real
+training split (grey levels u/255, random shifts of up to MAX_SHIFT pixels with the
+border filled black as augmentation), seeded and on the CPU, so the same data give the
+same judge. Its held-out accuracy and the share of real
 test images it classifies with confidence >= 0.9 are reported beside every score it
 gives: a sample score means only as much as the judge does on real images.
 
     image (C, H, W) -> conv 4x4 stride 2, 32 -> ReLU -> conv 4x4 stride 2, 64 -> ReLU
-          -> adaptive average pool to 4x4 -> Linear 128 -> ReLU               (features)
+          -> adaptive average pool to 7x7 -> Linear 128 -> ReLU               (features)
           -> Linear to the classes                                            (logits)
 
 (strided convolutions rather than 3x3 ones with max-pooling: as accurate here, and
-four times faster to train on a CPU, measured).
+four times faster to train on a CPU, measured). Version 2 keeps the 7x7 map of a 28x28
+image whole (version 1 pooled it to 4x4) and fills the border of a shifted image with
+black (version 1 rolled the image round, wrapping a garment's edge to the other side);
+with 4,000 steps rather than 2,000, accuracy measured on the test splits: Fashion-MNIST 0.833 ->
+0.906, full MNIST 0.980 -> 0.990 (two minutes each on 2 cores).
 
 The 128 features are the space of the Fréchet distance and of precision and recall
 (``vae_torch.quality.samples``), as Inception's pool features are for FID on photographs.
@@ -42,16 +47,17 @@ from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.notebooks import size
 
-VERSION = 1  # of the architecture and training recipe; part of the cache key
+VERSION = 2  # of the architecture and training recipe; part of the cache key
 CONFIDENT = 0.9  # a prediction with probability >= 0.9 counts as recognised
 FEATURES = 128
-# optimisation steps, whatever the dataset's size (about a minute on 2 cores); 100 when the
+# optimisation steps, whatever the dataset's size (about two minutes on 2 cores); 100 when the
 # notebooks run at their test-suite size. Part of the cache file's name, so that a quick
 # judge never stands in for a full one.
-STEPS = size(full=2000, small=100)
+STEPS = size(full=4000, small=100)
 BATCH = 128
 SEED = 0
-MAX_SHIFT = 2  # pixels of random translation, the augmentation
+MAX_SHIFT = 1  # pixels of random translation, the augmentation
+POOL = 7  # the side of the feature map the features are read from (a 28x28 image's own)
 
 
 class JudgeNet(nn.Module):
@@ -62,9 +68,9 @@ class JudgeNet(nn.Module):
             nn.ReLU(),
             nn.Conv2d(32, 64, 4, stride=2, padding=1),
             nn.ReLU(),
-            nn.AdaptiveAvgPool2d(4),
+            nn.AdaptiveAvgPool2d(POOL),
             nn.Flatten(),
-            nn.Linear(64 * 16, FEATURES),
+            nn.Linear(64 * POOL * POOL, FEATURES),
             nn.ReLU(),
         )
         self.head = nn.Linear(FEATURES, n_classes)
@@ -193,6 +199,14 @@ def read_judge(path: Path, raw: RawDataset, digest: str) -> Judge:
     return Judge(net, record)
 
 
+def shifted(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Images (N, C, H, W) moved dy pixels down and dx right, the border filled with 0."""
+    height, width = images.shape[2:]
+    padded = nn.functional.pad(images, (MAX_SHIFT,) * 4)
+    top, left = MAX_SHIFT - dy, MAX_SHIFT - dx
+    return padded[:, :, top : top + height, left : left + width]
+
+
 def train_judge(raw: RawDataset, digest: str) -> Judge:
     """Adam for STEPS steps on shifted training images; then measured on the test split."""
     start = time.perf_counter()
@@ -209,7 +223,7 @@ def train_judge(raw: RawDataset, digest: str) -> Judge:
             order = torch.randperm(len(x), generator=generator).split(BATCH)
         idx = order[step % per_epoch]
         dy, dx = torch.randint(-MAX_SHIFT, MAX_SHIFT + 1, (2,), generator=generator).tolist()
-        batch = torch.roll(x[idx], shifts=(dy, dx), dims=(2, 3))
+        batch = shifted(x[idx], dy, dx)
         loss = nn.functional.cross_entropy(net(batch), y[idx])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -42,3 +42,17 @@ def test_a_corrupt_or_foreign_judge_cache_is_an_error_never_retrained(judges_in_
     with pytest.raises(VaeError, match=r"corrupt.*delete"):
         judge_module.get_judge("mnist-5k", judges_in_tmp)
     assert path.read_bytes() == b"not a judge"  # left for the user to look at
+
+
+@pytest.mark.parametrize(("dy", "dx"), [(0, 0), (2, -1), (-2, 2)])
+def test_the_augmentation_moves_the_image_and_fills_the_border_black(dy, dx):
+    image = torch.zeros(1, 1, 6, 5)
+    image[0, 0, 3, 2] = 1.0  # one bright pixel, and a bright edge that must not wrap round
+    image[0, 0, :, -1] = 0.5
+    moved = judge_module.shifted(image, dy, dx)
+    expected = torch.zeros_like(image)
+    expected[0, 0, 3 + dy, 2 + dx] = 1.0
+    if 0 <= 4 + dx < 5:
+        rows = slice(max(dy, 0), 6 + min(dy, 0))
+        expected[0, 0, rows, 4 + dx] = 0.5
+    assert torch.equal(moved, expected)
