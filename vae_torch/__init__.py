@@ -6,7 +6,10 @@ The public Python interface (see ``vae_torch.api`` and the API reference):
 - ``train(config, out)``: train a run into a folder; returns it loaded;
 - ``load_run(run, device, which)``: a run's model (best or last checkpoint), config and
   history; the model has ``encode``, ``decode``, ``sample``, ``reconstruct``, ``iwae``;
-- ``evaluate(run, ...)``: ELBO, IWAE, latent diagnostics and sample quality;
+- ``evaluate(run, ...)``: ELBO, IWAE, latent diagnostics and sample quality, an
+  ``Evaluation``;
+- ``sampler_for(run, spec)``: a sampler of codes other than the prior (``model.sample(n,
+  sampler=...)``): a temperature, or a Gaussian mixture fitted to the training codes;
 - ``export_onnx(run, out)``: the encoder and decoder as ONNX files;
 - ``load_dataset(name)``, ``import_dataset(source, name)``: the data (from ``vae_numpy``).
 
@@ -24,6 +27,8 @@ _WHERE = {
     "LoadedRun": "vae_torch.checkpoint",
     "VAE": "vae_torch.models",
     "evaluate": "vae_torch.evaluation",
+    "Evaluation": "vae_torch.evaluation",
+    "sampler_for": "vae_torch.samplers",
     "export_onnx": "vae_torch.export",
     "load_dataset": "vae_numpy.data.load",
     "import_dataset": "vae_numpy.data.imports",

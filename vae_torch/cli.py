@@ -137,6 +137,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         samples=args.samples,
         options=options_of(args),
         limit=args.limit,
+        samplers=args.samplers,
     )
     print(result.table())
     print(f"written: {result.path}")
@@ -187,6 +188,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         out=args.out,
         checkpoint=args.checkpoint,
         options=options_of(args),
+        sampler=args.sampler,
     )
     print("written: " + ", ".join(map(str, files)))
     return 0
@@ -228,6 +230,11 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
 
 # -- argument types ------------------------------------------------------------------------
+
+
+def comma_list(text: str) -> tuple[str, ...]:
+    """'prior,gmm:10' -> ("prior", "gmm:10")."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def int_list(text: str) -> tuple[int, ...]:
@@ -466,6 +473,16 @@ def add_evaluate(sub) -> None:
         help="also judge N samples E[x|z], z ~ N(0, I): recognisable share, class coverage, "
         "Fréchet distance, precision and recall (e.g. 1000)",
     )
+    p.add_argument(
+        "--samplers",
+        type=comma_list,
+        default=(),
+        metavar="NAME,...",
+        help="judge N samples of each of these samplers too, a row each (not the model's prior) "
+        "(vae_torch.samplers): prior (z ~ N(0, I), the default), temperature:T "
+        "(z ~ N(0, T² I)), gmm[:K[:full|tied|diag|spherical]] (a Gaussian mixture fitted to the "
+        "run's training codes, default 10 components, full; fitted once and kept in RUN/samplers)",
+    )
     add_checkpoint(p)
     add_options(p)
     p.set_defaults(run=cmd_evaluate)
@@ -515,6 +532,15 @@ def add_sample(sub) -> None:
         "--label", type=int, help="conditional models: the class (default: each in turn)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of z (default 0)")
+    p.add_argument(
+        "--sampler",
+        default="prior",
+        metavar="NAME",
+        help="where the codes come from "
+        + "(vae_torch.samplers): prior (z ~ N(0, I), the default), temperature:T "
+        "(z ~ N(0, T² I)), gmm[:K[:full|tied|diag|spherical]] (a Gaussian mixture fitted to the "
+        "run's training codes, default 10 components, full; fitted once and kept in RUN/samplers)",
+    )
     p.add_argument(
         "--out",
         type=Path,

@@ -8,6 +8,7 @@ record is an ``Evaluation``: its JSON, the table ``vae evaluate`` prints and the
 ``vae compare`` and ``vae experiment`` take from it are defined there, once.
 """
 
+import math
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -23,7 +24,8 @@ from vae_torch.quality.bounds import dataset_elbo, iw_estimate
 from vae_torch.quality.diagnostics import LatentDiagnostics, latent_diagnostics
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
-from vae_torch.quality.samples import columns, sample_quality
+from vae_torch.quality.samples import PRIOR, columns, sample_quality
+from vae_torch.samplers import Sampler, check_specs, sampler_for
 
 UNITS = "nats per example (sum over pixels and latent dimensions), mean over examples"
 
@@ -127,6 +129,7 @@ class Evaluation:
     latent: LatentDiagnostics
     bits_per_dim_note: str | None = None  # why there are no bits/dim
     sample_quality: dict | None = None  # ``quality.samples.sample_quality``'s record
+    samplers: dict | None = None  # spec -> the same record for samples of another sampler
     path: str | None = None
 
     def json(self) -> dict:
@@ -144,6 +147,8 @@ class Evaluation:
             record["bits_per_dim_note"] = self.bits_per_dim_note
         if self.sample_quality is not None:
             record["sample_quality"] = self.sample_quality
+        if self.samplers is not None:
+            record["samplers"] = self.samplers
         return record
 
     @classmethod
@@ -170,6 +175,10 @@ class Evaluation:
         rows.append(self.latent.line())
         if self.sample_quality is not None:
             rows += sample_rows(self.sample_quality)
+        for record in (self.samplers or {}).values():
+            rows.append(sampler_row(record))
+        if self.sample_quality is not None and (line := diagnosis(self)):
+            rows.append(line)
         return "\n".join(rows)
 
 
@@ -182,6 +191,7 @@ def evaluate(
     samples: int | None = None,
     options: Options = DEFAULTS,
     limit: int | None = None,
+    samplers: tuple[str, ...] = (),
 ) -> Evaluation:
     """Evaluate a run's model on the ``split`` ("test" or "val") and write the result into
     the run folder as JSON (``evaluation-SPLIT-CHECKPOINT-kK.json``); returns it.
@@ -191,10 +201,14 @@ def evaluate(
     The record holds the ELBO with its parts and bits/dim, IWAE_k (``k`` importance
     samples per image) with its standard error, the latent diagnostics (active units,
     KL per dimension, the ELBO surgery) and, when ``samples`` is given, the quality of
-    that many prior samples as the dataset's judge sees it. ``checkpoint``: "best" (the
-    best validation ELBO) or "last"."""
+    that many prior samples as the dataset's judge sees it, and as many of each of the
+    ``samplers`` (``vae_torch.samplers``: "gmm", "temperature:0.8"...). ``checkpoint``:
+    "best" (the best validation ELBO) or "last"."""
     if samples is not None and samples < 2:
         raise VaeError(f"--samples must be at least 2 samples to judge, got {samples}")
+    check_specs(list(samplers))
+    if samplers and not samples:
+        raise VaeError("--samplers needs --samples N, the number of samples each is judged on")
     if limit is not None and limit < 2:
         raise VaeError(f"--limit must be at least 2 images, got {limit}")
     dev = resolve_device(options.device or "auto")
@@ -248,6 +262,7 @@ def evaluate(
         latent=latent_diagnostics(model, x, c),
         bits_per_dim_note=None if dims_in_bits else model.likelihood.no_bits_note(config.pixels),
         sample_quality=samples and judged_samples(loaded, data, train[0], samples, options),
+        samplers=samples and samplers_judged(loaded, data, train[0], samples, samplers, options),
         path=str(path),
     )
     write_json(path, result.json())
@@ -275,8 +290,30 @@ def evaluation_of(
     ), False
 
 
+def samplers_judged(
+    loaded: LoadedRun,
+    test: DeviceSplit,
+    train: DeviceSplit | None,
+    n: int | None,
+    specs: tuple[str, ...],
+    options: Options,
+) -> dict | None:
+    """The sample scores of each sampler but the prior (whose are the evaluation's own)."""
+    if not specs or len(test.classes) < 2:
+        return None
+    chosen = [sampler_for(loaded, spec, options) for spec in specs]
+    return {
+        s.spec: judged_samples(loaded, test, train, n, options, s) for s in chosen if not s.is_prior
+    } or None
+
+
 def judged_samples(
-    loaded: LoadedRun, test: DeviceSplit, train: DeviceSplit, n: int, options: Options
+    loaded: LoadedRun,
+    test: DeviceSplit,
+    train: DeviceSplit,
+    n: int,
+    options: Options,
+    sampler: Sampler = PRIOR,
 ) -> dict:
     """The sample scores of ``vae_torch.quality.samples``, or why there are none."""
     if len(test.classes) < 2:
@@ -291,7 +328,49 @@ def judged_samples(
         train_images=train.grey(),
         n=n,
         test_inputs=inputs,
+        sampler=sampler,
     )
+
+
+def sampler_row(q: dict) -> str:
+    """One line: a sampler's compared scores."""
+    cells = ", ".join(
+        f"{column.header} {Estimate.of(q[column.key]).show(column.digits)}"
+        for column in columns()
+        if column.compared and column.key in q
+    )
+    return f"sampler {q['sampler']} ({q['sampler_label']}; not the model's prior): {cells}"
+
+
+GAP = 3  # standard errors by which the prior's samples must trail the reconstructions
+
+
+def diagnosis(evaluation: "Evaluation") -> str | None:
+    """Why the prior's samples are poor, when they are judged clearly worse than what the
+    decoder makes of real codes: the two shares, KL(q̄ ‖ p) from the surgery (8.6) and the
+    sampler that did best here, if any was measured; None when they are not."""
+    q = evaluation.sample_quality
+    if "n/a" in q or "reconstructions" not in q:
+        return None
+    prior = Estimate.of(q["recognisable_share"])
+    real = Estimate.of(q["reconstructions"]["recognisable_share"])
+    gap = real.value - prior.value
+    if gap <= GAP * math.hypot(prior.standard_error, real.standard_error):
+        return None
+    line = (
+        f"diagnosis: the prior's samples are recognised {prior.show(2)} of the time, the "
+        f"decoder's reconstructions of real codes {real.show(2)}: the decoder is good where "
+        f"the codes are, and N(0, I) puts mass where they are not (KL(q(z) || p(z)) = "
+        f"{evaluation.latent.marginal_kl.show(2)} nats, the ELBO surgery above)"
+    )
+    measured = {
+        spec: Estimate.of(r["recognisable_share"])
+        for spec, r in (evaluation.samplers or {}).items()
+    }
+    if not measured:
+        return line + "; a sampler fitted to the codes may close it: --samplers gmm"
+    best = max(measured, key=lambda spec: measured[spec].value)
+    return line + f"; of the samplers, {best} closes most of the gap: {measured[best].show(2)}"
 
 
 def sample_rows(q: dict) -> list[str]:

@@ -1,4 +1,5 @@
-"""``vae sample RUN``: a grid of images decoded from z ~ N(0, I), judged."""
+"""``vae sample RUN``: a grid of images decoded from z ~ N(0, I) (or from another sampler,
+``vae_torch.samplers``), judged."""
 
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from vae_torch.device import resolve_device
 from vae_torch.latent import each_class
 from vae_torch.plotting import as_images, new_figure, save, show_grid
 from vae_torch.quality.judge import CONFIDENT, get_judge
+from vae_torch.samplers import check_specs, sampler_for
 
 
 def write_samples(
@@ -25,13 +27,15 @@ def write_samples(
     out: Path | None = None,
     checkpoint: str = "best",
     options: Options = DEFAULTS,
+    sampler: str = "prior",
 ) -> list[Path]:
-    """A rows x n/rows grid of E[x|z], z ~ N(0, I) (for class ``label`` of a conditional
-    model; every class in turn when it is None), as PNG and SVG: ``out``.png and .svg,
-    by default RUN/figures/samples-nN-seedS[-classC]. The title says how many of them
-    the dataset's judge recognises."""
+    """A rows x n/rows grid of E[x|z], z ~ N(0, I) or drawn by ``sampler`` (for class
+    ``label`` of a conditional model; every class in turn when it is None), as PNG and SVG:
+    ``out``.png and .svg, by default RUN/figures/samples-nN-seedS[-classC][-SAMPLER]. The
+    title names the sampler and says how many of them the dataset's judge recognises."""
     if n < 1 or rows < 1 or n % rows:
         raise VaeError(f"--n {n} images do not fill --rows {rows} rows; give a multiple of it")
+    check_specs([sampler])
     dev = resolve_device(options.device or "auto")
     loaded = load_run(run, dev, checkpoint)
     model = loaded.model.eval()
@@ -40,14 +44,17 @@ def write_samples(
     c = None
     if model.n_classes:
         c = each_class(model, n) if label is None else label
-    images = model.sample(n, torch.Generator(dev).manual_seed(seed), c)
+    drawn = sampler_for(loaded, sampler, options)
+    images = model.sample(n, torch.Generator(dev).manual_seed(seed), c, sampler=drawn)
     cols = n // rows
     fig = new_figure((max(0.6 * cols + 0.4, 4.0), 0.6 * rows + 0.8))
     what = "" if label is None else f", class {label}"
-    title = f"z ~ N(0, I), seed {seed}{what}; {loaded.checkpoint} checkpoint\n"
+    title = f"{drawn.label}, seed {seed}{what}; {loaded.checkpoint} checkpoint\n"
     title += judged(loaded.config.dataset, images.reshape(n, *model.image_shape), label, options)
     show_grid(fig.subplots(), as_images(images, model.image_shape), rows, cols, title)
     name = f"samples-n{n}-seed{seed}" + ("" if label is None else f"-class{label}")
+    if not drawn.is_prior:
+        name += "-" + drawn.spec.replace(":", "-")
     if out is None:
         return save(fig, RunFolder(run).figures, name)
     return save(fig, Path(out).parent, Path(out).name)

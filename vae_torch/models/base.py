@@ -269,13 +269,18 @@ class VAE(nn.Module):
         n: int,
         generator: torch.Generator | None = None,
         c: int | torch.Tensor | None = None,
+        *,
+        sampler=None,
     ) -> torch.Tensor:
-        """n images E[x|z], z ~ N(0, I); a conditional model takes a class or n labels."""
+        """n images E[x|z], z ~ N(0, I), or z drawn by ``sampler`` (a
+        ``vae_torch.samplers.Sampler``, e.g. ``sampler_for(run, "gmm")``); a conditional
+        model takes a class or n labels."""
         if n < 0:
             raise VaeError(f"cannot draw {n} samples")
         if isinstance(c, int):
             c = torch.full((n,), c, dtype=torch.long, device=self.device)
-        return self.decode(self.prior_codes(n, generator), c)
+        z = self.prior_codes(n, generator) if sampler is None else sampler.codes(self, n, generator)
+        return self.decode(z, c)
 
     def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n codes z ~ N(0, I): (n, latent), the draws behind ``sample``."""

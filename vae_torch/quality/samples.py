@@ -43,11 +43,13 @@ from vae_torch.models import VAE
 from vae_torch.quality.diagnostics import log_density_ratio, posteriors
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import CONFIDENT, Judge
+from vae_torch.samplers import Prior, Sampler
 
 BOOTSTRAP = 200  # resamples for the bootstrap standard errors
 FRECHET_BOOTSTRAP = 30  # fewer: each needs a matrix square root
 NEIGHBOURS = 3  # k of the k-NN balls (Kynkäänniemi et al. 2019 use 3)
 SEED = 0
+PRIOR = Prior()
 
 
 def bootstrap(statistic, n: int, generator: np.random.Generator, reps: int = BOOTSTRAP) -> float:
@@ -107,15 +109,16 @@ def recognisable_share(judge: Judge, images: torch.Tensor) -> dict:
 
 
 def draw_samples(
-    model: VAE, n: int, seed: int
+    model: VAE, n: int, seed: int, sampler: Sampler = PRIOR
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """n samples E[x|z] as images (n, C, H, W), with their classes for a conditional model
-    (an equal number of each, in turn), and their codes z ~ N(0, I)."""
+    (an equal number of each, in turn), and their codes z, drawn by ``sampler`` (the
+    prior's N(0, I) by default)."""
     generator = torch.Generator(model.device).manual_seed(seed)
     c = None
     if model.n_classes:
         c = torch.arange(n, device=model.device) % model.n_classes
-    z = model.prior_codes(n, generator)
+    z = sampler.codes(model, n, generator)
     return model.decode(z, c).reshape(n, *model.image_shape), c, z
 
 
@@ -198,14 +201,16 @@ def sample_quality(
     n: int = 1000,
     seed: int = SEED,
     test_inputs: torch.Tensor | None = None,
+    sampler: Sampler = PRIOR,
 ) -> dict:
     """The scores of the module docstring, and of every registered metric, for n samples
-    of ``model``. Real images are grey levels in [0, 1], (N, C, H, W); ``test_inputs``,
-    the same images as the model takes them (its pixel view), give the reconstructions'
-    scores. Scores are JSON {"value", "standard_error"} (``Estimate``)."""
+    of ``model`` drawn by ``sampler`` (the prior by default; another is named in the
+    record). Real images are grey levels in [0, 1], (N, C, H, W); ``test_inputs``, the same
+    images as the model takes them (its pixel view), give the reconstructions' scores.
+    Scores are JSON {"value", "standard_error"} (``Estimate``)."""
     if n < 2:
         raise VaeError(f"--samples must be at least 2 to measure samples, got {n}")
-    images, classes, z = draw_samples(model, n, seed)
+    images, classes, z = draw_samples(model, n, seed, sampler)
     probs, features = judge.outputs(images)
     _, real = judge.outputs(test_images)
     samples = SampleSet(
@@ -225,6 +230,8 @@ def sample_quality(
         np.random.default_rng(seed),
     )
     result = {"samples": n, "seed": seed, "judge": asdict(judge.record) | {"confident": CONFIDENT}}
+    if not sampler.is_prior:
+        result = {"sampler": sampler.spec, "sampler_label": sampler.label} | result
     for metric in SAMPLE_METRICS.values():
         if metric.applies(samples):
             entries = metric.measure(samples)

@@ -1,0 +1,280 @@
+"""Where the codes of generated images come from: the prior, or a sampler fitted after
+training (chapter 13).
+
+A VAE's own samples decode z ~ p(z) = N(0, I). Where the aggregate posterior
+q̄(z) = (1/N) Σ_n q(z | x_n) leaves holes, prior draws land in them and decode badly (the
+quarters of ``quality.samples``' by_aggregate_density show it). A sampler fitted to the
+codes of the training images puts its draws where the codes are. It is not the model's
+prior: the ELBO and IWAE stay the prior's, and every table and title names the sampler.
+
+- ``prior``: z ~ N(0, I), the model's own samples.
+- ``temperature:T``: z ~ N(0, T² I); T < 1 draws nearer the origin, which is not where
+  the codes are when q̄ has a hole there.
+- ``gmm[:K[:COVARIANCE]]``: a Gaussian mixture of K components (default 10) with full,
+  tied, diag or spherical covariances (default full), fitted by EM (scikit-learn's
+  ``GaussianMixture``, seeded) to the posterior means μ(x) of at most 20,000 training
+  images (Ghosh et al. 2020, "from variational to deterministic autoencoders"). Fitted on
+  first use and cached in RUN/samplers/, tied to the checkpoint file it was fitted to:
+  when that file changes (the run trained on), it is fitted again.
+
+A spec names a sampler with its arguments: ``temperature:0.8``, ``gmm:50:diag``.
+"""
+
+import hashlib
+import json
+import math
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae_numpy.run.errors import VaeError
+from vae_numpy.run.io import atomic_path
+from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch.checkpoint import LoadedRun
+from vae_torch.data import run_split
+from vae_torch.models import VAE
+from vae_torch.quality.diagnostics import posteriors
+
+FIT_CODES = 20_000  # training images whose codes a mixture is fitted to, at most
+SEED = 0
+COVARIANCES = ("full", "tied", "diag", "spherical")  # scikit-learn's covariance_type
+SPECS = "prior, temperature:T, gmm[:K[:full|tied|diag|spherical]]"
+
+
+class Sampler(ABC):
+    """Draws codes z for a model's decoder."""
+
+    spec: str  # as a command takes it, e.g. "gmm:10:full"
+    label: str  # what a table or a figure's title says it is
+    is_prior: bool = False  # whether its samples are the model's own
+
+    @abstractmethod
+    def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes (n, latent) on the model's device, in its dtype."""
+
+
+@dataclass(frozen=True)
+class Prior(Sampler):
+    spec: str = "prior"
+    label: str = "z ~ N(0, I), the prior"
+    is_prior: bool = True
+
+    def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return model.prior_codes(n, generator)
+
+
+@dataclass(frozen=True)
+class Temperature(Sampler):
+    temperature: float
+
+    @property
+    def spec(self) -> str:
+        return f"temperature:{self.temperature:g}"
+
+    @property
+    def label(self) -> str:
+        return f"z ~ N(0, {self.temperature:g}² I), temperature {self.temperature:g}"
+
+    def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.temperature * model.prior_codes(n, generator)
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture(Sampler):
+    """A Gaussian mixture: weights (K,), means (K, L), covariances (K, L, L), float64, and
+    the record of its fit (``record``: what it was fitted to, how well)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    covariance: str  # the type it was fitted with
+    record: dict
+
+    @property
+    def spec(self) -> str:
+        return f"gmm:{len(self.weights)}:{self.covariance}"
+
+    @property
+    def label(self) -> str:
+        return (
+            f"z ~ a {len(self.weights)}-component Gaussian mixture ({self.covariance} "
+            f"covariances) fitted to {self.record['codes']:,} training codes"
+        )
+
+    def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Component k with probability weights[k], then z = means[k] + L_k ε, L_k L_kᵀ the
+        k-th covariance; drawn on the CPU from a stream seeded by ``generator``."""
+        seed = SEED
+        if generator is not None:
+            seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+        cpu = torch.Generator().manual_seed(seed)
+        weights, means = torch.from_numpy(self.weights), torch.from_numpy(self.means)
+        chol = torch.linalg.cholesky(torch.from_numpy(self.covariances))
+        pick = torch.multinomial(weights, n, replacement=True, generator=cpu)
+        eps = torch.randn((n, means.shape[1]), generator=cpu, dtype=torch.float64)
+        z = means[pick] + (chol[pick] @ eps[..., None])[..., 0]
+        return z.to(model.device, model.dtype)
+
+    def log_density(self, z: torch.Tensor) -> torch.Tensor:
+        """log of the mixture's density at each row of z (M, L): (M,), float64 on the CPU."""
+        components = torch.distributions.MultivariateNormal(
+            torch.from_numpy(self.means), covariance_matrix=torch.from_numpy(self.covariances)
+        )
+        log_p = components.log_prob(z.detach().cpu().double()[:, None, :])  # (M, K)
+        return torch.logsumexp(log_p + torch.from_numpy(self.weights).log(), dim=1)
+
+
+def parse_sampler(spec: str) -> tuple[str, list[str]]:
+    """("prior" | "temperature" | "gmm", its arguments) of a spec, or a one-line error."""
+    name, *args = spec.strip().split(":")
+    most = {"prior": 0, "temperature": 1, "gmm": 2}
+    if name not in most:
+        raise VaeError(f"unknown sampler {spec!r}; the samplers: {SPECS}")
+    if len(args) > most[name] or (name == "temperature" and not args):
+        raise VaeError(f"sampler {spec!r} is not of the form {SPECS}")
+    return name, args
+
+
+def temperature_of(spec: str, text: str) -> Temperature:
+    try:
+        t = float(text)
+    except ValueError:
+        t = math.nan
+    if not (math.isfinite(t) and t > 0):
+        raise VaeError(f"sampler {spec!r}: the temperature must be a number above 0")
+    return Temperature(t)
+
+
+def mixture_args(spec: str, args: list[str]) -> tuple[int, str]:
+    """(components, covariance type) of a gmm spec."""
+    components, covariance = (args + ["10", "full"][len(args) :])[:2]
+    if not components.isdigit() or int(components) < 1:
+        raise VaeError(f"sampler {spec!r}: the number of components must be at least 1")
+    if covariance not in COVARIANCES:
+        raise VaeError(f"sampler {spec!r}: the covariance is one of {', '.join(COVARIANCES)}")
+    return int(components), covariance
+
+
+def check_specs(specs: list[str]) -> None:
+    """Every spec parses (before any work is done)."""
+    for spec in specs:
+        name, args = parse_sampler(spec)
+        if name == "temperature":
+            temperature_of(spec, args[0])
+        elif name == "gmm":
+            mixture_args(spec, args)
+
+
+def sampler_for(loaded: LoadedRun, spec: str, options: Options = DEFAULTS) -> Sampler:
+    """The sampler ``spec`` for the run's model: a mixture is read from the run folder, or
+    fitted now (and cached) when it is missing or of another checkpoint."""
+    name, args = parse_sampler(spec)
+    if name == "prior":
+        return Prior()
+    if name == "temperature":
+        return temperature_of(spec, args[0])
+    components, covariance = mixture_args(spec, args)
+    path = loaded.folder.path / "samplers" / f"gmm-{components}-{covariance}-{loaded.which}.npz"
+    fitted_to = checkpoint_sha256(loaded)
+    if path.is_file():
+        mixture = read_mixture(path, covariance)
+        if mixture.record["checkpoint_sha256"] == fitted_to:
+            return mixture
+        why = f"the {loaded.which} checkpoint changed since it was fitted: fitting it again"
+    else:
+        why = "once; cached"
+    if options.progress:
+        print(f"fitting the sampler {spec} to the run's training codes ({why} in {path})")
+    mixture = fit_mixture(loaded, components, covariance, options)
+    write_mixture(path, mixture)
+    return mixture
+
+
+def checkpoint_sha256(loaded: LoadedRun) -> str:
+    data = loaded.folder.model_file(loaded.backend, loaded.which).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+@torch.no_grad()
+def training_codes(loaded: LoadedRun, options: Options) -> np.ndarray:
+    """μ(x) of at most FIT_CODES training images (a seeded random subset): (N, L) float64."""
+    model = loaded.model
+    data = run_split(loaded.config, "train", model.device, model.dtype, options)
+    if len(data) > FIT_CODES:
+        data = data.subset(FIT_CODES, SEED)
+    c = data.labels if model.n_classes else None
+    mu, _ = posteriors(model, data.fixed.view(-1, *model.x_shape), c)
+    return mu.cpu().numpy()
+
+
+def fit_mixture(loaded: LoadedRun, components: int, covariance: str, options: Options) -> Mixture:
+    """EM on the run's training codes (scikit-learn, seeded); covariances made full."""
+    from sklearn.mixture import GaussianMixture  # heavy, and only this sampler needs it
+
+    codes = training_codes(loaded, options)
+    if components > len(codes):
+        raise VaeError(
+            f"a mixture of {components} components needs at least as many codes; the run has "
+            f"{len(codes)} training images"
+        )
+    start = time.perf_counter()
+    gm = GaussianMixture(components, covariance_type=covariance, random_state=SEED, max_iter=500)
+    gm.fit(codes)
+    record = {
+        "checkpoint": loaded.checkpoint,
+        "checkpoint_sha256": checkpoint_sha256(loaded),
+        "codes": len(codes),
+        "seed": SEED,
+        "converged": bool(gm.converged_),
+        "iterations": int(gm.n_iter_),
+        "mean_log_density_of_codes": float(gm.score(codes)),
+        "seconds": time.perf_counter() - start,
+    }
+    return Mixture(gm.weights_, gm.means_, full_covariances(gm, covariance), covariance, record)
+
+
+def full_covariances(gm, covariance: str) -> np.ndarray:
+    """scikit-learn's covariances_ of any type as (K, L, L) matrices."""
+    k, latent = gm.means_.shape
+    c = gm.covariances_
+    if covariance == "full":
+        return c
+    if covariance == "tied":
+        return np.broadcast_to(c, (k, latent, latent)).copy()
+    if covariance == "diag":
+        return np.stack([np.diag(row) for row in c])
+    return c[:, None, None] * np.eye(latent)  # spherical
+
+
+def write_mixture(path: Path, mixture: Mixture) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        np.savez(
+            out,
+            weights=mixture.weights,
+            means=mixture.means,
+            covariances=mixture.covariances,
+            record=np.array(json.dumps(mixture.record)),
+        )
+
+
+def read_mixture(path: Path, covariance: str) -> Mixture:
+    fix = f"delete {path} and it is fitted again"
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = [np.asarray(saved[k], dtype=np.float64) for k in ("weights", "means")]
+            covariances = np.asarray(saved["covariances"], dtype=np.float64)
+            record = json.loads(str(saved["record"]))
+        weights, means = arrays
+        k, latent = means.shape
+        if weights.shape != (k,) or covariances.shape != (k, latent, latent):
+            raise ValueError("arrays of mismatched shapes")
+        if "checkpoint_sha256" not in record:
+            raise ValueError("no record of the checkpoint it was fitted to")
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
+        raise VaeError(f"the sampler file {path} is corrupt ({err}); {fix}") from None
+    return Mixture(weights, means, covariances, covariance, record)
