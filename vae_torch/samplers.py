@@ -13,9 +13,15 @@ prior: the ELBO and IWAE stay the prior's, and every table and title names the s
 - ``gmm[:K[:COVARIANCE]]``: a Gaussian mixture of K components (default 10) with full,
   tied, diag or spherical covariances (default full), fitted by EM (scikit-learn's
   ``GaussianMixture``, seeded) to the posterior means μ(x) of at most 20,000 training
-  images (Ghosh et al. 2020, "from variational to deterministic autoencoders"). Fitted on
-  first use and cached in RUN/samplers/, tied to the checkpoint file it was fitted to:
-  when that file changes (the run trained on), it is fitted again.
+  images (Ghosh et al. 2020, "from variational to deterministic autoencoders").
+- ``two-stage``: a second, small VAE trained on the same codes (Dai & Wipf 2019): an MLP
+  encoder q(u | z) and decoder N(z; g(u), γ² I) with γ learned, u of the codes' size;
+  z = g(u), u ~ N(0, I). Where q̄ is not Gaussian, the second VAE's aggregate posterior
+  can be, which is what its prior asks.
+
+A fitted sampler is fitted on first use and cached in RUN/samplers/, tied to the
+checkpoint file it was fitted to: when that file changes (the run trained on), it is
+fitted again.
 
 A spec names a sampler with its arguments: ``temperature:0.8``, ``gmm:50:diag``.
 """
@@ -23,6 +29,7 @@ A spec names a sampler with its arguments: ``temperature:0.8``, ``gmm:50:diag``.
 import hashlib
 import json
 import math
+import pickle
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -30,10 +37,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.io import atomic_path
 from vae_numpy.run.options import DEFAULTS, Options
+from vae_torch import gaussian
 from vae_torch.checkpoint import LoadedRun
 from vae_torch.data import run_split
 from vae_torch.models import VAE
@@ -42,7 +51,9 @@ from vae_torch.quality.diagnostics import posteriors
 FIT_CODES = 20_000  # training images whose codes a mixture is fitted to, at most
 SEED = 0
 COVARIANCES = ("full", "tied", "diag", "spherical")  # scikit-learn's covariance_type
-SPECS = "prior, temperature:T, gmm[:K[:full|tied|diag|spherical]]"
+SPECS = "prior, temperature:T, gmm[:K[:full|tied|diag|spherical]], two-stage"
+TWO_STAGE_HIDDEN = 256  # units of each of the second VAE's two hidden layers
+TWO_STAGE_EPOCHS = 100  # over the codes, batches of 256, Adam at 1e-3
 
 
 class Sampler(ABC):
@@ -131,7 +142,7 @@ class Mixture(Sampler):
 def parse_sampler(spec: str) -> tuple[str, list[str]]:
     """("prior" | "temperature" | "gmm", its arguments) of a spec, or a one-line error."""
     name, *args = spec.strip().split(":")
-    most = {"prior": 0, "temperature": 1, "gmm": 2}
+    most = {"prior": 0, "temperature": 1, "gmm": 2, "two-stage": 0}
     if name not in most:
         raise VaeError(f"unknown sampler {spec!r}; the samplers: {SPECS}")
     if len(args) > most[name] or (name == "temperature" and not args):
@@ -177,21 +188,37 @@ def sampler_for(loaded: LoadedRun, spec: str, options: Options = DEFAULTS) -> Sa
         return Prior()
     if name == "temperature":
         return temperature_of(spec, args[0])
+    if name == "two-stage":
+        path = loaded.folder.path / "samplers" / f"two-stage-{loaded.which}.pt"
+        return cached(loaded, spec, path, read_two_stage, fit_two_stage, write_two_stage, options)
     components, covariance = mixture_args(spec, args)
     path = loaded.folder.path / "samplers" / f"gmm-{components}-{covariance}-{loaded.which}.npz"
-    fitted_to = checkpoint_sha256(loaded)
+    return cached(
+        loaded,
+        spec,
+        path,
+        lambda p: read_mixture(p, covariance),
+        lambda run, opts: fit_mixture(run, components, covariance, opts),
+        write_mixture,
+        options,
+    )
+
+
+def cached(loaded: LoadedRun, spec: str, path: Path, read, fit, write, options: Options):
+    """The sampler in ``path`` when it was fitted to the run's checkpoint as it is now,
+    else ``fit`` now and ``write`` it there (a line says so)."""
     if path.is_file():
-        mixture = read_mixture(path, covariance)
-        if mixture.record["checkpoint_sha256"] == fitted_to:
-            return mixture
+        sampler = read(path)
+        if sampler.record["checkpoint_sha256"] == checkpoint_sha256(loaded):
+            return sampler
         why = f"the {loaded.which} checkpoint changed since it was fitted: fitting it again"
     else:
         why = "once; cached"
     if options.progress:
         print(f"fitting the sampler {spec} to the run's training codes ({why} in {path})")
-    mixture = fit_mixture(loaded, components, covariance, options)
-    write_mixture(path, mixture)
-    return mixture
+    sampler = fit(loaded, options)
+    write(path, sampler)
+    return sampler
 
 
 def checkpoint_sha256(loaded: LoadedRun) -> str:
@@ -278,3 +305,114 @@ def read_mixture(path: Path, covariance: str) -> Mixture:
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as err:
         raise VaeError(f"the sampler file {path} is corrupt ({err}); {fix}") from None
     return Mixture(weights, means, covariances, covariance, record)
+
+
+class CodeVAE(nn.Module):
+    """The second stage: a VAE of codes z (L,) with a code u (L,): q(u | z) = N(μ, diag σ²)
+    by an MLP, p(z | u) = N(g(u), γ² I) with log γ learned (Dai & Wipf 2019)."""
+
+    def __init__(self, latent: int, hidden: int = TWO_STAGE_HIDDEN):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * latent),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, latent),
+        )
+        self.log_gamma = nn.Parameter(torch.zeros(()))
+
+    def loss(self, z: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """The negative ELBO (2.5) of the codes z (B, L), mean over the batch: the Gaussian
+        log-likelihood (4.1) of z under N(g(u), γ² I) at u = μ + σ ε (5.1), minus (4.7)."""
+        mu, log_var = self.encoder(z).chunk(2, dim=-1)
+        u = gaussian.reparameterize(mu, log_var, eps)
+        log_var_z = (2 * self.log_gamma).expand_as(z)
+        rec = gaussian.log_normal(z, self.decoder(u), log_var_z)
+        return (gaussian.kl_std_normal(mu, log_var) - rec).mean()
+
+
+@dataclass(frozen=True, eq=False)
+class TwoStage(Sampler):
+    net: CodeVAE
+    record: dict
+    spec: str = "two-stage"
+
+    @property
+    def label(self) -> str:
+        codes = self.record["codes"]
+        return f"z = g(u), u ~ N(0, I), g the decoder of a second VAE fitted to {codes:,} codes"
+
+    @torch.no_grad()
+    def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        seed = SEED
+        if generator is not None:
+            seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+        cpu = torch.Generator().manual_seed(seed)
+        u = torch.randn((n, model.latent_dim), generator=cpu)
+        return self.net.decoder(u).to(model.device, model.dtype)
+
+
+def fit_two_stage(loaded: LoadedRun, options: Options) -> TwoStage:
+    """TWO_STAGE_EPOCHS of Adam on the run's training codes, seeded, on the CPU."""
+    codes = torch.from_numpy(training_codes(loaded, options)).float()
+    start = time.perf_counter()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        net = CodeVAE(codes.shape[1])
+    generator = torch.Generator().manual_seed(SEED)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for _ in range(TWO_STAGE_EPOCHS):
+        for rows in torch.randperm(len(codes), generator=generator).split(256):
+            eps = torch.randn(len(rows), codes.shape[1], generator=generator)
+            loss = net.loss(codes[rows], eps)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    net.eval()
+    with torch.no_grad():
+        eps = torch.randn(codes.shape, generator=generator)
+        final = net.loss(codes, eps).item()
+    record = {
+        "checkpoint": loaded.checkpoint,
+        "checkpoint_sha256": checkpoint_sha256(loaded),
+        "codes": len(codes),
+        "seed": SEED,
+        "epochs": TWO_STAGE_EPOCHS,
+        "hidden": TWO_STAGE_HIDDEN,
+        "negative_elbo_of_codes": final,
+        "gamma": net.log_gamma.exp().item(),
+        "seconds": time.perf_counter() - start,
+    }
+    return TwoStage(net, record)
+
+
+def write_two_stage(path: Path, sampler: TwoStage) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    latent = sampler.net.decoder[-1].out_features
+    state = {"latent": latent, "model": sampler.net.state_dict(), "record": sampler.record}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def read_two_stage(path: Path) -> TwoStage:
+    fix = f"delete {path} and it is fitted again"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net = CodeVAE(int(state["latent"]), int(state["record"]["hidden"]))
+        net.load_state_dict(state["model"])
+        record = dict(state["record"])
+        if "checkpoint_sha256" not in record:
+            raise ValueError("no record of the checkpoint it was fitted to")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, TypeError) as err:
+        raise VaeError(
+            f"the sampler file {path} is corrupt ({type(err).__name__}); {fix}"
+        ) from None
+    return TwoStage(net.eval(), record)

@@ -183,3 +183,44 @@ def test_the_diagnosis_speaks_only_when_the_prior_trails_the_decoder():
     assert "of the samplers, gmm:10:full closes most of the gap: 0.82 ± 0.01" in line
     with pytest.raises(VaeError, match="unknown sampler"):
         sampler_for(None, "vamp")
+
+
+def test_the_second_stage_loss_is_the_negative_elbo_of_the_codes_by_hand():
+    from vae_torch.samplers import CodeVAE
+
+    torch.manual_seed(0)
+    net = CodeVAE(2, hidden=5).double()
+    with torch.no_grad():
+        net.log_gamma.fill_(-0.7)
+    z, eps = torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+    mu, log_var = net.encoder(z).chunk(2, dim=-1)
+    u = mu + torch.exp(0.5 * log_var) * eps  # (5.1)
+    var = math.exp(2 * -0.7)  # γ²
+    log_lik = -0.5 * ((z - net.decoder(u)) ** 2 / var + math.log(var) + math.log(2 * math.pi))
+    kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var)  # (4.7)
+    by_hand = (kl.sum(-1) - log_lik.sum(-1)).mean()
+    torch.testing.assert_close(net.loss(z, eps), by_hand, rtol=1e-12, atol=1e-12)
+
+
+def test_the_two_stage_sampler_learns_the_codes_and_is_kept(run, capsys):
+    from vae_torch.samplers import CodeVAE, TwoStage
+
+    loaded = load_run(run, DEVICE)
+    sampler = sampler_for(loaded, "two-stage", Options(device=DEVICE))
+    assert "fitting the sampler two-stage" in capsys.readouterr().out
+    assert isinstance(sampler, TwoStage) and not sampler.is_prior
+    codes = torch.from_numpy(training_codes(loaded, OPTIONS)).float()
+    torch.manual_seed(0)
+    eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        untrained = CodeVAE(codes.shape[1]).loss(codes, eps).item()
+        learned = sampler.net.loss(codes, eps).item()
+    assert learned < untrained and sampler.record["gamma"] < 1  # it fitted the codes
+    z = sampler.codes(loaded.model, 64, torch.Generator(DEVICE).manual_seed(0))
+    assert z.shape == (64, 3) and torch.isfinite(z).all()
+    again = sampler_for(loaded, "two-stage", OPTIONS)
+    assert torch.equal(again.codes(loaded.model, 8), sampler.codes(loaded.model, 8))
+    (run / "samplers" / "two-stage-best.pt").write_bytes(b"garbage")
+    with pytest.raises(VaeError, match=r"two-stage-best\.pt is corrupt .*; delete"):
+        sampler_for(loaded, "two-stage", OPTIONS)
+    (run / "samplers" / "two-stage-best.pt").unlink()
