@@ -25,7 +25,7 @@ from vae_torch.quality.diagnostics import LatentDiagnostics, latent_diagnostics
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
 from vae_torch.quality.samples import PRIOR, columns, sample_quality
-from vae_torch.samplers import Sampler, check_specs, sampler_for
+from vae_torch.samplers import Sampler, canonical, check_specs, sampler_for
 
 UNITS = "nats per example (sum over pixels and latent dimensions), mean over examples"
 
@@ -277,17 +277,31 @@ def evaluation_of(
     checkpoint: str = "best",
     options: Options = DEFAULTS,
     reuse: bool = True,
+    samplers: tuple[str, ...] = (),
 ) -> tuple[Evaluation, bool]:
     """The test evaluation of ``run``'s ``checkpoint`` with this k (and at least
-    ``samples`` judged samples): the one in the folder when it is of the run as it is now
-    (and ``reuse``), else measured now; and whether it was reused."""
+    ``samples`` judged samples, of the prior and of each of ``samplers``): the one in the
+    folder when it is of the run as it is now (and ``reuse``), else measured now; and
+    whether it was reused."""
     epochs = len(run.history())
     cached = reuse and run.cached_evaluation(k, epochs, checkpoint, samples)
-    if cached:
+    if cached and set(specs_judged(samplers)) <= set(cached.get("samplers") or {}):
         return Evaluation.from_json(cached, cached["path"]), True
-    return evaluate(
-        run.path, k=k, split="test", checkpoint=checkpoint, samples=samples, options=options
-    ), False
+    evaluation = evaluate(
+        run.path,
+        k=k,
+        split="test",
+        checkpoint=checkpoint,
+        samples=samples,
+        options=options,
+        samplers=samplers,
+    )
+    return evaluation, False
+
+
+def specs_judged(samplers: tuple[str, ...]) -> list[str]:
+    """The keys an evaluation's "samplers" record gives these samplers (the prior: none)."""
+    return [spec for spec in map(canonical, samplers) if spec != "prior"]
 
 
 def samplers_judged(

@@ -150,7 +150,9 @@ def run_experiment(
 def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options: Options) -> dict:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
     status = ensure_trained(config, run, options, recipe.track_latent)
-    evaluation, _ = evaluation_of(run, k=recipe.k, samples=recipe.samples, options=options)
+    evaluation, _ = evaluation_of(
+        run, k=recipe.k, samples=recipe.samples, options=options, samplers=recipe.samplers
+    )
     figures = make_figures(run.path, only=recipe.figures_of(run.path.name), options=options)
     history = run.history()
     return {
@@ -165,6 +167,7 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
         "test": evaluation.bounds.json(),
         "latent_diagnostics": evaluation.latent.json(),
         "sample_quality": evaluation.sample_quality,
+        "samplers": evaluation.samplers,
         "parameters": evaluation.parameters,
         "train_examples": run.environment().get("train_examples"),
         "test_examples": evaluation.examples,

@@ -50,6 +50,8 @@ class Recipe:
     compare: bool = False
     track_latent: bool = False  # the latent diagnostics after every epoch, runs side by side
     extra_figures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by run
+    # samplers judged beside the prior (vae_torch.samplers), with as many samples
+    samplers: tuple[str, ...] = ()
 
     def figures_of(self, run: str) -> list[str]:
         """The figures drawn for ``run``: the recipe's, then the run's own."""
@@ -57,6 +59,9 @@ class Recipe:
 
     notes: tuple[str, ...] = field(default=())
 
+
+# the samplers fitted after training that the sampling recipes judge beside the prior
+SAMPLERS = ("gmm", "gmm:50", "two-stage", "temperature:0.8")
 
 RECIPES = {
     r.name: r
@@ -86,6 +91,7 @@ RECIPES = {
                 *LATENT_FIGURES,
                 "holes-2d",
             ),
+            samplers=SAMPLERS,
         ),
         Recipe(
             name="conv-fashion",
@@ -111,6 +117,7 @@ RECIPES = {
                 "holes-2d",
             ),
             extra_figures={"latent-2": ("encoder-decoder",)},
+            samplers=SAMPLERS,
             notes=(
                 "grey-level pixels under the Bernoulli likelihood: the course's BCE, not a "
                 "likelihood of images, so no bits/dim",
@@ -261,6 +268,7 @@ RECIPES = {
                 "class-grid",
                 *LATENT_FIGURES,
             ),
+            samplers=SAMPLERS,
         ),
     )
 }

@@ -170,14 +170,21 @@ def mixture_args(spec: str, args: list[str]) -> tuple[int, str]:
     return int(components), covariance
 
 
+def canonical(spec: str) -> str:
+    """The spec as records key it ("gmm" -> "gmm:10:full"), or a one-line error."""
+    name, args = parse_sampler(spec)
+    if name == "temperature":
+        return temperature_of(spec, args[0]).spec
+    if name == "gmm":
+        components, covariance = mixture_args(spec, args)
+        return f"gmm:{components}:{covariance}"
+    return name
+
+
 def check_specs(specs: list[str]) -> None:
     """Every spec parses (before any work is done)."""
     for spec in specs:
-        name, args = parse_sampler(spec)
-        if name == "temperature":
-            temperature_of(spec, args[0])
-        elif name == "gmm":
-            mixture_args(spec, args)
+        canonical(spec)
 
 
 def sampler_for(loaded: LoadedRun, spec: str, options: Options = DEFAULTS) -> Sampler:

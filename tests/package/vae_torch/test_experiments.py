@@ -111,6 +111,9 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     saved = json.loads((tmp_path / "conditional" / "metrics.json").read_text())
     assert saved["runs"]["conv-cvae"]["test"]["iwae_k"] == RECIPES["conditional"].k
     assert saved["dataset"] == "mnist-5k"
+    judged = saved["runs"]["conv-cvae"]["samplers"]  # the recipe's samplers beside the prior
+    assert set(judged) == {"gmm:10:full", "gmm:50:full", "two-stage", "temperature:0.8"}
+    assert all(r["samples"] == RECIPES["conditional"].samples for r in judged.values())
     # again with more epochs: it continues the run rather than starting over
     again = run_experiment(
         "conditional", out=tmp_path, epochs=2, options=Options(device=DEVICE, progress=False)
