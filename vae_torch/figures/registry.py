@@ -24,7 +24,8 @@ from vae_torch.quality.bounds import dataset_elbo
 from vae_torch.quality.diagnostics import LatentDiagnostics, dims_by_kl, latent_diagnostics
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import get_judge
-from vae_torch.quality.samples import draw_samples, recognisable_share
+from vae_torch.quality.samples import PRIOR, draw_samples, recognisable_share
+from vae_torch.samplers import Sampler, sampler_for
 
 TRAVERSAL_VALUES = 7  # norm.ppf(linspace(0.05, 0.95, 7))
 QUALITY_SAMPLES = 1000  # samples judged for the recognisable share in a title
@@ -46,7 +47,9 @@ class Context:
     values: torch.Tensor  # of the traversals: norm.ppf(linspace(low, high, 7))
     dataset: str
     options: Options
+    run: LoadedRun | None = None  # the run the model is of (the samplers fitted to it)
     report: dict = field(default_factory=dict)
+    shares: dict = field(default_factory=dict)  # sampler spec -> its judged share
 
     @property
     def c(self) -> torch.Tensor | None:
@@ -75,11 +78,10 @@ class Context:
         """The dataset's judge (vae_torch.quality.judge), or None for a dataset without labels."""
         return get_judge(self.dataset, self.options) if len(self.classes) >= 2 else None
 
-    @cached_property
+    @property
     def judged(self) -> dict:
-        """The recognisable share of QUALITY_SAMPLES samples, which the titles quote."""
-        many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, stream_seed(self.seed, "judged"))
-        return recognisable_share(self.judge, many)
+        """The recognisable share of QUALITY_SAMPLES prior samples, which the titles quote."""
+        return self.share_of(PRIOR)
 
     def recognised(self, shown: torch.Tensor) -> str:
         """What the judge says of the model's samples: the recognisable share of
@@ -92,6 +94,23 @@ class Context:
             f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
             f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
         )
+
+    def sampler(self, spec: str) -> Sampler:
+        """The sampler ``spec`` of the run (``vae_torch.samplers``; fitted on first use)."""
+        if self.run is None:
+            raise VaeError(f"the sampler {spec} needs the run the model is of")
+        return sampler_for(self.run, spec, self.options)
+
+    def share_of(self, sampler: Sampler) -> dict | None:
+        """The recognisable share of QUALITY_SAMPLES samples of ``sampler`` (None: no
+        judge); ``measured`` reports each."""
+        if self.judge is None:
+            return None
+        if sampler.spec not in self.shares:
+            seed = stream_seed(self.seed, "judged")
+            many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, seed, sampler)
+            self.shares[sampler.spec] = recognisable_share(self.judge, many)
+        return self.shares[sampler.spec]
 
     def called(self, images: torch.Tensor, c: torch.Tensor) -> str:
         """How many of a conditional model's ``images`` the judge calls their class c."""
@@ -128,11 +147,14 @@ class Context:
         """The numbers of the shared measurements the drawn figures used, for figures.json:
         a measurement no figure needed (not in the instance's cache) is not made here."""
         used, record = self.__dict__, {}
-        if "judged" in used:
-            record["recognisable_share"] = self.judged
+        if PRIOR.spec in self.shares:
+            record["recognisable_share"] = self.shares[PRIOR.spec]
+        if self.shares:
             record["judge"] = asdict(self.judge.record)
         if "diagnostics" in used:
             record["latent"] = self.diagnostics.json()
+        if others := {k: v for k, v in self.shares.items() if k != PRIOR.spec}:
+            record["samplers_recognisable_share"] = others
         if "top_dims" in used:
             dims, variance = self.top_dims, self.posterior.var(dim=0)
             record["top_variance_dims"] = dims
@@ -219,7 +241,17 @@ def make_figures(
     x = data.fixed.view(-1, *model.x_shape)
     bound = dataset_elbo(model, x, data.labels if model.n_classes else None)
     ctx = Context(
-        model, history, x, data.labels, data.classes, bound, seed, values, config.dataset, options
+        model,
+        history,
+        x,
+        data.labels,
+        data.classes,
+        bound,
+        seed,
+        values,
+        config.dataset,
+        options,
+        loaded,
     )
     report = {"run": str(run)} | report_head(ctx, loaded, dev) | {"seed": seed, "skipped": skipped}
     for name in (n for n in wanted if n not in skipped):

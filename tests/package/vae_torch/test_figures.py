@@ -282,3 +282,15 @@ def test_a_malformed_quantile_range_is_a_usage_error(capsys, runs):
         main(["figures", str(runs["mlp"]), "--quantiles", "0.1"])
     assert exit_.value.code == 2
     assert "two probabilities separated by a comma" in capsys.readouterr().err
+
+
+def test_the_samplers_figure_titles_each_row_with_its_judged_share(runs, tmp_path):
+    """A row per sampler, each titled with the share the judge recognises of 1,000 of its
+    samples; the prior's is the samples figure's, the others are named as not the prior."""
+    report = make_figures(runs["mlp"], out=tmp_path, only=["samplers", "samples"], options=QUIET)
+    others = report["samplers_recognisable_share"]
+    assert set(others) == {"gmm:10:full", "two-stage", "temperature:0.8"}
+    svg = (tmp_path / "samplers.svg").read_text()
+    for share in (report["recognisable_share"], *others.values()):
+        assert f"recognisable {share['value']:.2f} ± {share['standard_error']:.2f}" in svg
+    assert svg.count("not the model") == 3
