@@ -258,7 +258,7 @@ RECIPES = {
             question="a conditional conv VAE q(z|x,c), p(x|z,c), c in 0..9, with a 2-D code "
             "for the style: samples of every class from the same z, judged",
             dataset=DIGITS,
-            epochs={"mnist": 20, "mnist-5k": 100},
+            epochs={"mnist": 10, "mnist-5k": 100},
             runs={"conv-cvae": CONV | {"model": "conv-cvae", "latent_dim": 2}},
             figures=(
                 "elbo-curves",
