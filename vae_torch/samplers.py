@@ -119,10 +119,7 @@ class Mixture(Sampler):
     def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Component k with probability weights[k], then z = means[k] + L_k ε, L_k L_kᵀ the
         k-th covariance; drawn on the CPU from a stream seeded by ``generator``."""
-        seed = SEED
-        if generator is not None:
-            seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
-        cpu = torch.Generator().manual_seed(seed)
+        cpu = cpu_stream(generator)
         weights, means = torch.from_numpy(self.weights), torch.from_numpy(self.means)
         chol = torch.linalg.cholesky(torch.from_numpy(self.covariances))
         pick = torch.multinomial(weights, n, replacement=True, generator=cpu)
@@ -137,6 +134,15 @@ class Mixture(Sampler):
         )
         log_p = components.log_prob(z.detach().cpu().double()[:, None, :])  # (M, K)
         return torch.logsumexp(log_p + torch.from_numpy(self.weights).log(), dim=1)
+
+
+def cpu_stream(generator: torch.Generator | None) -> torch.Generator:
+    """A CPU generator seeded from ``generator`` (on any device; SEED without one): a
+    fitted sampler draws on the CPU in float64, wherever the model is."""
+    seed = SEED
+    if generator is not None:
+        seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+    return torch.Generator().manual_seed(seed)
 
 
 def parse_sampler(spec: str) -> tuple[str, list[str]]:
@@ -359,10 +365,7 @@ class TwoStage(Sampler):
 
     @torch.no_grad()
     def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        seed = SEED
-        if generator is not None:
-            seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
-        cpu = torch.Generator().manual_seed(seed)
+        cpu = cpu_stream(generator)
         u = torch.randn((n, model.latent_dim), generator=cpu)
         return self.net.decoder(u).to(model.device, model.dtype)
 
