@@ -372,8 +372,8 @@ def diagnosis(evaluation: "Evaluation") -> str | None:
     if gap <= GAP * math.hypot(prior.standard_error, real.standard_error):
         return None
     line = (
-        f"diagnosis: the prior's samples are recognised {prior.show(2)} of the time, the "
-        f"decoder's reconstructions of real codes {real.show(2)}: the decoder is good where "
+        f"diagnosis: the prior's samples are recognised {prior.show()} of the time, the "
+        f"decoder's reconstructions of real codes {real.show()}: the decoder is good where "
         f"the codes are, and N(0, I) puts mass where they are not (KL(q(z) || p(z)) = "
         f"{evaluation.latent.marginal_kl.show(2)} nats, the ELBO surgery above)"
     )
@@ -384,7 +384,7 @@ def diagnosis(evaluation: "Evaluation") -> str | None:
     if not measured:
         return line + "; a sampler fitted to the codes may close it: --samplers gmm"
     best = max(measured, key=lambda spec: measured[spec].value)
-    return line + f"; of the samplers, {best} closes most of the gap: {measured[best].show(2)}"
+    return line + f"; of the samplers, {best} closes most of the gap: {measured[best].show()}"
 
 
 def sample_rows(q: dict) -> list[str]:

@@ -175,12 +175,12 @@ def test_the_diagnosis_speaks_only_when_the_prior_trails_the_decoder():
 
     assert diagnosis(evaluation(0.55, 0.58)) is None  # 0.03 < 3 standard errors (0.054)
     line = diagnosis(evaluation(0.55, 0.90))
-    assert "0.55 ± 0.01" in line and "0.90 ± 0.01" in line and "4.20 ± 0.10" in line
+    assert "0.550 ± 0.015" in line and "0.900 ± 0.010" in line and "4.20 ± 0.10" in line
     assert "--samplers gmm" in line
     gmm = {"recognisable_share": {"value": 0.82, "standard_error": 0.012}}
     low = {"recognisable_share": {"value": 0.40, "standard_error": 0.015}}
     line = diagnosis(evaluation(0.55, 0.90, {"gmm:10:full": gmm, "temperature:0.6": low}))
-    assert "of the samplers, gmm:10:full closes most of the gap: 0.82 ± 0.01" in line
+    assert "of the samplers, gmm:10:full closes most of the gap: 0.820 ± 0.012" in line
     with pytest.raises(VaeError, match="unknown sampler"):
         sampler_for(None, "vamp")
 
