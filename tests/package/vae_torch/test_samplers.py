@@ -224,3 +224,13 @@ def test_the_two_stage_sampler_learns_the_codes_and_is_kept(run, capsys):
     with pytest.raises(VaeError, match=r"two-stage-best\.pt is corrupt .*; delete"):
         sampler_for(loaded, "two-stage", OPTIONS)
     (run / "samplers" / "two-stage-best.pt").unlink()
+
+
+def test_a_sampler_is_refused_in_one_line_where_the_run_s_data_is_missing(run, capsys, tmp_path):
+    """A mixture is fitted to the training codes; without the training images it cannot be."""
+    argv = ["sample", str(run), "--sampler", "gmm:5", "--data-dir", str(tmp_path)]
+    assert main([*argv, "--device", DEVICE]) == 2
+    err = capsys.readouterr().err
+    assert f"--data-dir {tmp_path} does not hold dataset 'mnist-5k'" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (run / "samplers" / "gmm-5-full-best.npz").exists()
