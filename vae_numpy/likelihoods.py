@@ -403,13 +403,17 @@ class ContinuousBernoulli(Likelihood):
 @register
 class Gaussian(Likelihood):
     """The decoder outputs the mean x̂; σ is fixed. A density: for dequantized pixels a
-    bound on the probability of the 8-bit image."""
+    bound on the probability of the 8-bit image; binarized pixels are refused (a density
+    at 0 and 1 is no likelihood of them, and its nats would pass for one)."""
 
     name = "gaussian"
     check = "likelihood.gaussian_is_scaled_sse"
-    pixels = tuple(Pixels)
+    pixels = (Pixels.GREY, Pixels.DEQUANTIZED)
     default_pixels = Pixels.DEQUANTIZED
-    pixels_note = ""
+    pixels_note = (
+        "a Gaussian is a density on the real line, no likelihood of pixels that are 0 or 1; "
+        "use --likelihood bernoulli (exact for binarized pixels), or --pixels dequantized"
+    )
 
     parameters = (
         Parameter("sigma", 0.1, "the Gaussian likelihood's fixed standard deviation", "σ"),

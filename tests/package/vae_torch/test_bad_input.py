@@ -72,6 +72,10 @@ def test_an_empty_batch_encodes_to_empty_codes(model):
             {"likelihood": "discretized-logistic", "pixels": "dynamic-binary"},
             "distribution over the 8-bit values themselves, u/255: use --pixels grey",
         ),
+        (
+            {"likelihood": "gaussian", "pixels": "static-binary"},
+            "no likelihood of pixels that are 0 or 1; use --likelihood bernoulli",
+        ),
         ({"backend": "numpy", "model": "conv"}, "numpy backend has only the MLP"),
         ({"amp": "fp8"}, "--amp must be one of none, bf16"),
         ({"channels": (8, 8), "strides": (2,)}, "one entry per convolution"),
@@ -165,6 +169,22 @@ def test_the_cli_answers_bad_input_with_one_line(capsys, tmp_path, run, argv, me
     assert code == 2
     assert err.startswith("vae: error: ") and err.count("\n") == 1, err
     assert re.search(message, err), err
+
+
+@pytest.mark.parametrize("pixels", ["static-binary", "dynamic-binary"])
+def test_a_gaussian_of_binary_pixels_is_refused_and_nothing_is_written(capsys, tmp_path, pixels):
+    """A Gaussian density at 0 and 1 is no likelihood of binarized images (its "ELBO"
+    would pass for one): refused in one line that names the likelihood to use."""
+    out = tmp_path / "run"
+    argv = ["train", "--likelihood", "gaussian", "--pixels", pixels, "--out", out]
+    code, stdout, err = cli(capsys, *argv)
+    assert code == 2 and stdout == ""
+    assert err == (
+        f"vae: error: {pixels} pixels do not suit --likelihood gaussian: a Gaussian is a "
+        "density on the real line, no likelihood of pixels that are 0 or 1; use --likelihood "
+        "bernoulli (exact for binarized pixels), or --pixels dequantized\n"
+    )
+    assert not out.exists()
 
 
 def test_resume_of_a_numpy_run_says_it_cannot(capsys, tmp_path):

@@ -105,9 +105,9 @@ def test_two_densities_of_the_same_pixels_compare_whatever_their_sigma(tmp_path)
     ("other", "message"),
     [
         ({"likelihood": "gaussian"}, "pixels 'dynamic-binary' vs 'dequantized'"),
-        (  # a Gaussian density at binary values is no likelihood: nats of different things
-            {"likelihood": "gaussian", "pixels": "dynamic-binary"},
-            "likelihood 'bernoulli' vs 'gaussian'",
+        (  # a Gaussian density at grey values is no likelihood: nats of different things
+            {"likelihood": "gaussian", "pixels": "grey"},
+            "pixels 'dynamic-binary' vs 'grey', likelihood 'bernoulli' vs 'gaussian'",
         ),
         ({"dataset": "fashion-mnist"}, "dataset 'mnist-5k' vs 'fashion-mnist'"),
         ({"pixels": "static-binary"}, "pixels 'dynamic-binary' vs 'static-binary'"),
