@@ -17,11 +17,13 @@ from pathlib import Path
 
 from vae_numpy.likelihoods import all_parameters
 from vae_numpy.run.config import OPTIONS, TrainConfig
-from vae_numpy.run.errors import VaeError
+from vae_numpy.run.errors import VaeError, one_line
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import Options
 from vae_torch.quality.estimate import Estimate
 
+# those of vae_torch.distributed, named here so that the command line starts without torch
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 MAPPINGS = ("likelihood_params", "options")  # TrainConfig fields given as flags of their own
 
 
@@ -656,10 +658,10 @@ def main(argv: list[str] | None = None) -> int:
         # under torchrun every rank meets the same bad input: rank 0 says it, unless the
         # error is this rank's own (a lost peer)
         if main_process() or getattr(err, "every_rank", False):
-            print(f"vae: error: {err}", file=sys.stderr)
+            print(f"vae: error: {one_line(str(err))}", file=sys.stderr)
     except OSError as err:
         where = f": {err.filename}" if err.filename else ""
-        print(f"vae: error: {err.strerror or err}{where}", file=sys.stderr)
+        print(f"vae: error: {one_line(f'{err.strerror or err}{where}')}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"vae: interrupted{resume_hint(args)}", file=sys.stderr)
         return 130
@@ -667,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("VAE_DEBUG"):
             raise
         print(
-            f"vae: internal error: {type(err).__name__}: {err} "
+            f"vae: internal error: {type(err).__name__}: {one_line(str(err))} "
             "(a bug in the package; set VAE_DEBUG=1 to see the traceback)",
             file=sys.stderr,
         )
@@ -676,8 +678,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_process() -> bool:
-    """Whether this process reports to the user: rank 0 under torchrun, or alone."""
-    return os.environ.get("RANK", "0") == "0"
+    """Whether this process reports to the user: rank 0 under torchrun, or one that
+    torchrun did not start, whatever RANK says (a stray RANK=1 must not silence it; the
+    training then says which of torchrun's variables are missing)."""
+    launched = all(name in os.environ for name in TORCHRUN_VARIABLES)
+    return not launched or os.environ["RANK"] == "0"
 
 
 def resume_hint(args: argparse.Namespace) -> str:

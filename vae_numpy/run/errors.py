@@ -16,3 +16,10 @@ class DataError(VaeError):
 
 class TrainingDiverged(VaeError):
     """The loss or the parameters stopped being finite; the message says where."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable written as ``repr`` writes it
+    (a newline as \\n, a tab as \\t, an undecodable byte of a file name as \\udcff), so a
+    message that names a file stays one line whatever the file is called."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -23,8 +23,9 @@ import torch
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
+from vae_torch import distributed
 from vae_torch.checkpoint import load_run
-from vae_torch.cli import main
+from vae_torch.cli import TORCHRUN_VARIABLES, main
 from vae_torch.training import resume_torch, train_torch
 
 pytestmark = pytest.mark.slow
@@ -191,15 +192,36 @@ def test_whole_batch_objectives_are_refused_under_torchrun_in_one_line(tmp_path,
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("variables", [{"RANK": "0"}, {"WORLD_SIZE": "2", "RANK": "1"}])
+def test_the_command_line_names_the_variables_torchrun_sets():
+    assert TORCHRUN_VARIABLES == distributed.TORCHRUN_VARIABLES  # named twice: no torch at start
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"RANK": "0"},
+        {"RANK": "1"},
+        {"RANK": "1", "WORLD_SIZE": "1"},
+        {"WORLD_SIZE": "2", "RANK": "1"},
+    ],
+)
 def test_torchrun_variables_without_torchrun_are_refused(tmp_path, capsys, monkeypatch, variables):
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    """Only rank 0 reports under torchrun; a process torchrun did not start reports
+    whatever RANK says, so a stray RANK=1 never makes an error silent."""
+    for name in TORCHRUN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("RANK", "0")  # so that this process reports the error
     code = main(["train", *flags(SMALL | {"epochs": 1}), "--out", str(tmp_path / "r")])
     assert code == 2
-    err = capsys.readouterr().err
-    assert "set without" in err and "launch with torchrun" in err
+    out, err = capsys.readouterr()
+    given = ", ".join(name for name in TORCHRUN_VARIABLES if name in variables)
+    missing = ", ".join(name for name in TORCHRUN_VARIABLES if name not in variables)
+    assert out == ""
+    assert err == (
+        f"vae: error: {given} set without {missing}: launch with torchrun "
+        "(torchrun --nproc-per-node N -m vae_torch train ...) or unset them\n"
+    )
+    code = main(["train", "--epochs", "1"])  # any error, not only torchrun's, is said
+    assert code == 2 and capsys.readouterr().err.startswith("vae: error: give either --out")
     assert not (tmp_path / "r").exists()

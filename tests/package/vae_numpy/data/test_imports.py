@@ -286,6 +286,20 @@ def test_unreadable_images_are_listed_or_skipped_with_a_count(tmp_path, capsys):
     assert len(load_dataset("x").train_labels) + len(load_dataset("x").test_labels) == 10
 
 
+@pytest.mark.parametrize(
+    "name", ["bad\nname.png", "tab\there.png", os.fsdecode(b"not-utf8-\xff.png")]
+)
+def test_a_file_name_with_a_newline_or_no_text_stays_on_one_line(tmp_path, capsys, name):
+    """Names reach messages escaped as repr escapes them (a newline as \\n, an undecodable
+    byte as \\udcff): the error is still one line, and printable."""
+    png_folder(tmp_path / "src")
+    (tmp_path / "src" / "cat" / name).write_bytes(b"not an image")
+    line = error_line(capsys, "data", "import", tmp_path / "src", "--name", "x")
+    shown = repr(name)[1:-1]
+    assert f"1 unreadable image file(s): {tmp_path}/src/cat/{shown} (UnidentifiedImageError" in line
+    assert nothing_written()
+
+
 def test_one_class_only_is_refused(tmp_path, capsys):
     png_folder(tmp_path / "src", ("only",))
     assert "one class only (only)" in error_line(
