@@ -136,6 +136,7 @@ def load_run(
             "interrupted)"
         )
     state = read_checkpoint(path, device)
+    check_checkpoints(folder, path, state)
     config = TrainConfig.from_record(state["config"])
     record = state["architecture"]
     model = build_model(config, tuple(record["image_shape"]), record["n_classes"])
@@ -143,6 +144,66 @@ def load_run(
     load_state(model, state, config, path)
     history = folder.history() if which == "best" else state["history"]
     return LoadedRun(model, config, history, "torch", folder, which, state["epoch"])
+
+
+def check_checkpoints(folder: RunFolder, path: Path, state: dict) -> None:
+    """A torch run's two checkpoints against its history.json and config.json: best.pt
+    holds the epoch of the highest validation ELBO, checkpoint.pt the last epoch, both
+    of the run's config. ``state`` is the one read from ``path``; the other, if there, is
+    read too, so that a file replaced or damaged after training is named whichever
+    checkpoint a command asks for."""
+    history = folder.history()
+    expected = {
+        folder.checkpoint: (len(history), "the last"),
+        folder.best_checkpoint: (best_epoch(history), "the best"),
+    }
+    for other, (epoch, which) in expected.items():
+        if other == path:
+            mine = state
+        elif other.is_file():
+            try:
+                mine = read_checkpoint(other)
+            except VaeError as err:
+                raise VaeError(
+                    f"{err}; the run's other checkpoint, {path.name}, is whole, but the run "
+                    f"folder is damaged: train it again (or move {other.name} away to use "
+                    f"{path.name} alone)"
+                ) from None
+        else:
+            continue
+        fix = (
+            f"if the run was interrupted while it saved, vae train --resume {folder} completes "
+            f"it; otherwise {other.name} was replaced: put back the run's own, or train it again"
+        )
+        if mine["epoch"] != epoch:
+            raise VaeError(
+                f"{other} holds epoch {mine['epoch']}, but {folder.history_file.name} records "
+                f"{len(history)} epochs, {which} of them epoch {epoch}; {fix}"
+            )
+        if history and mine["history"][-1].get("val_elbo") != history[epoch - 1]["val_elbo"]:
+            raise VaeError(
+                f"{other}: its epoch {epoch} has another validation ELBO "
+                f"({mine['history'][-1].get('val_elbo')}) than {folder.history_file.name} "
+                f"({history[epoch - 1]['val_elbo']}): it is of another run; {fix}"
+            )
+        differ = config_difference(mine["config"], folder.record()["config"])
+        if differ:
+            raise VaeError(
+                f"{other} was written with another config than {folder.config_file.name} "
+                f"({'; '.join(differ)}); {fix}"
+            )
+
+
+def config_difference(saved: dict, recorded: dict) -> list[str]:
+    """The fields in which two configs' records differ, but for the number of epochs
+    (``--resume --epochs N`` changes it in the checkpoints, not in config.json)."""
+    a = TrainConfig.from_record(saved).record()
+    b = TrainConfig.from_record(recorded).record()
+    return [
+        f"{key}: checkpoint {a.get(key)!r}, config.json {b.get(key)!r}"
+        for key in sorted(set(a) | set(b))
+        if key != "epochs" and a.get(key) != b.get(key)
+    ]
 
 
 def load_numpy_run(

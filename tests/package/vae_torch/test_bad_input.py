@@ -1,6 +1,7 @@
 """Every bad input to the torch backend gets one clear error; the CLI prints one line."""
 
 import re
+import shutil
 import subprocess
 import sys
 
@@ -268,3 +269,63 @@ def test_an_interrupted_training_says_how_to_resume(capsys, run, monkeypatch):
     assert code == 130
     hint = f"the last finished epoch is kept: continue with vae train --resume {run}"
     assert err == f"vae: interrupted; {hint}\n"
+
+
+def tampered(state: dict, what: str) -> dict:
+    if what == "config":
+        state["config"] = state["config"] | {"lr": 0.5}
+    else:
+        state["history"] = [*state["history"][:-1], state["history"][-1] | {"val_elbo": -1.0}]
+    return state
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            "garbage last",
+            r"checkpoint\.pt is corrupt or not a checkpoint \(.*\); the run's other checkpoint, "
+            r"best\.pt, is whole, but the run folder is damaged: train it again \(or move "
+            r"checkpoint\.pt away to use best\.pt alone\)$",
+        ),
+        (
+            "one more epoch in the history",
+            r"checkpoint\.pt holds epoch 1, but history\.json records 2 epochs, the last of "
+            r"them epoch 2; if the run was interrupted while it saved, vae train --resume .* "
+            r"completes it; otherwise checkpoint\.pt was replaced: put back the run's own, or "
+            r"train it again$",
+        ),
+        (
+            "config of last",
+            r"checkpoint\.pt was written with another config than config\.json \(lr: "
+            r"checkpoint 0\.5, config\.json 0\.001\); if the run",
+        ),
+        (
+            "history of last",
+            r"checkpoint\.pt: its epoch 1 has another validation ELBO \(-1\.0\) than "
+            r"history\.json \(-[0-9.]+\): it is of another run; if the run",
+        ),
+    ],
+)
+def test_a_checkpoint_that_disagrees_with_the_history_is_named_whichever_is_read(
+    capsys, tmp_path, run, damage, message
+):
+    """vae evaluate reads best.pt; a checkpoint.pt replaced or damaged beside it (or a
+    history that is not theirs) is named at once, not when --checkpoint last meets it."""
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    folder = RunFolder(copy)
+    if damage == "garbage last":
+        folder.checkpoint.write_bytes(b"garbage")
+    elif damage == "one more epoch in the history":
+        history = folder.history()
+        folder.write_history([*history, history[-1] | {"epoch": 2, "val_elbo": 0.0}])
+    else:
+        what = damage.split()[0]
+        torch.save(tampered(read_checkpoint(folder.checkpoint), what), folder.checkpoint)
+    before = sorted(p.name for p in copy.iterdir())
+    code, out, err = cli(capsys, "evaluate", copy, "--k", "2", "--device", DEVICE)
+    assert code == 2 and out == ""
+    assert err.startswith("vae: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err.strip()), err
+    assert sorted(p.name for p in copy.iterdir()) == before  # nothing written
