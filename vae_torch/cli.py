@@ -92,7 +92,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from vae_torch.export import describe, export_onnx
 
     results = export_onnx(
-        args.run_dir, out=args.out, which=args.checkpoint, options=options_of(args)
+        args.run_dir,
+        out=args.out,
+        which=args.checkpoint,
+        options=options_of(args),
+        force=args.force,
     )
     print("\n".join(describe(results)))
     return 0
@@ -616,6 +620,9 @@ def add_export(sub) -> None:
     p.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--format", choices=("onnx",), default="onnx", help="onnx (the only one)")
     p.add_argument("--out", type=Path, help="the folder for the files (default RUN/onnx)")
+    p.add_argument(
+        "--force", action="store_true", help="replace that folder if it holds files already"
+    )
     add_checkpoint(p)
     add_options(p, device=False)
     p.set_defaults(run=cmd_export)

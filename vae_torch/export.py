@@ -28,6 +28,7 @@ import contextlib
 import io
 import json
 import logging
+import shutil
 import time
 import warnings
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ import torch
 from torch import nn
 
 from vae_numpy.run.errors import VaeError
-from vae_numpy.run.io import atomic_path
+from vae_numpy.run.io import atomic_path, folder_beside, replace_folder
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import load_run
 from vae_torch.data import run_split
@@ -88,10 +89,21 @@ class Exported:
 
 
 def export_onnx(
-    run: Path, *, out: Path | None = None, which: str = "best", options: Options = DEFAULTS
+    run: Path,
+    *,
+    out: Path | None = None,
+    which: str = "best",
+    options: Options = DEFAULTS,
+    force: bool = False,
 ) -> list[Exported]:
     """Export the run's model (the ``which`` checkpoint) into ``out`` (default RUN/onnx)
-    and check each graph with onnxruntime; see the module docstring."""
+    and check each graph with onnxruntime; see the module docstring.
+
+    The files are written into a folder beside ``out`` and renamed into place when all
+    are checked: a failed or killed export leaves ``out`` as it was. A folder ``out``
+    that holds anything is replaced only with ``force``."""
+    out = Path(out) if out is not None else Path(run) / "onnx"
+    check_target(out, force)
     try:
         import onnxruntime
     except ImportError:
@@ -100,7 +112,6 @@ def export_onnx(
         ) from None
     loaded = load_run(run, "cpu", which)
     model = loaded.model.float().eval()
-    out = Path(out) if out is not None else Path(run) / "onnx"
     test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, options)
     n = min(CHECK_EXAMPLES, len(test))
     images = test.fixed[:n].reshape(n, *model.image_shape)
@@ -124,61 +135,81 @@ def export_onnx(
         ),
     )
     results = []
-    for name, graph, inputs, input_spec, output_spec in graphs:
-        path = out / f"{name}.onnx"
-        with torch.no_grad():
-            expected = graph(*inputs)
-        expected = expected if isinstance(expected, tuple) else (expected,)
-        write_graph(graph, inputs, input_spec, output_spec, path)
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        feed = {k: v.numpy() for k, v in zip(input_spec, inputs, strict=True)}
-        got = session.run(list(output_spec), feed)
-        pairs = list(zip(output_spec, got, (e.numpy() for e in expected), strict=True))
-        absolute = {k: float(np.abs(g - e).max()) for k, g, e in pairs}
-        scaled = {k: float((np.abs(g - e) / np.maximum(1, np.abs(e))).max()) for k, g, e in pairs}
-        results.append(Exported(name, path, input_spec, output_spec, absolute, scaled))
-        worst = max(scaled.values())
-        if not worst <= TOLERANCE:
-            path.unlink()
-            raise VaeError(
-                f"{path}: onnxruntime differs from torch by {worst:.2e} (> {TOLERANCE:.0e}); "
-                "the file was removed; please report it with the run's config"
-            )
-    kl_per_dim, examples = describe_latents(model, test)
-    record = {
-        "run": str(run),
-        "checkpoint": loaded.checkpoint,
-        "format": "onnx",
-        "opset": OPSET,
-        "torch": str(torch.__version__),
-        "onnxruntime": onnxruntime.__version__,
-        "check_examples": n,
-        "tolerance": TOLERANCE,
-        "pixels": loaded.config.pixels,
-        "likelihood": loaded.config.likelihood,
-        "dataset": loaded.config.dataset,
-        "latent_dim": model.latent_dim,
-        "image_shape": list(model.image_shape),
-        "classes": list(test.classes) if model.n_classes else None,
-        "kl_per_dim": kl_per_dim,
-        "dims_by_kl": dims_by_kl(kl_per_dim),
-        "graphs": {
-            r.name: {
-                "file": r.path.name,
-                "inputs": r.inputs,
-                "outputs": r.outputs,
-                "max_abs_difference": r.max_abs_difference,
-                "max_difference": r.max_difference,
+    work = folder_beside(out)  # renamed to out once every file is written and checked
+    try:
+        for name, graph, inputs, input_spec, output_spec in graphs:
+            path = work / f"{name}.onnx"
+            with torch.no_grad():
+                expected = graph(*inputs)
+            expected = expected if isinstance(expected, tuple) else (expected,)
+            write_graph(graph, inputs, input_spec, output_spec, path)
+            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            feed = {k: v.numpy() for k, v in zip(input_spec, inputs, strict=True)}
+            got = session.run(list(output_spec), feed)
+            pairs = list(zip(output_spec, got, (e.numpy() for e in expected), strict=True))
+            absolute = {k: float(np.abs(g - e).max()) for k, g, e in pairs}
+            scaled = {
+                k: float((np.abs(g - e) / np.maximum(1, np.abs(e))).max()) for k, g, e in pairs
             }
-            for r in results
-        },
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    with atomic_path(out / "examples.json") as tmp:
-        tmp.write_text(json.dumps(examples) + "\n")
-    with atomic_path(out / "export.json") as tmp:
-        tmp.write_text(json.dumps(record, indent=2) + "\n")
+            results.append(
+                Exported(name, out / path.name, input_spec, output_spec, absolute, scaled)
+            )
+            worst = max(scaled.values())
+            if not worst <= TOLERANCE:
+                raise VaeError(
+                    f"{out / path.name}: onnxruntime differs from torch by {worst:.2e} "
+                    f"(> {TOLERANCE:.0e}); nothing was written; please report it with the "
+                    "run's config"
+                )
+        kl_per_dim, examples = describe_latents(model, test)
+        record = {
+            "run": str(run),
+            "checkpoint": loaded.checkpoint,
+            "format": "onnx",
+            "opset": OPSET,
+            "torch": str(torch.__version__),
+            "onnxruntime": onnxruntime.__version__,
+            "check_examples": n,
+            "tolerance": TOLERANCE,
+            "pixels": loaded.config.pixels,
+            "likelihood": loaded.config.likelihood,
+            "dataset": loaded.config.dataset,
+            "latent_dim": model.latent_dim,
+            "image_shape": list(model.image_shape),
+            "classes": list(test.classes) if model.n_classes else None,
+            "kl_per_dim": kl_per_dim,
+            "dims_by_kl": dims_by_kl(kl_per_dim),
+            "graphs": {
+                r.name: {
+                    "file": r.path.name,
+                    "inputs": r.inputs,
+                    "outputs": r.outputs,
+                    "max_abs_difference": r.max_abs_difference,
+                    "max_difference": r.max_difference,
+                }
+                for r in results
+            },
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (work / "examples.json").write_text(json.dumps(examples) + "\n")
+        (work / "export.json").write_text(json.dumps(record, indent=2) + "\n")
+        replace_folder(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def check_target(out: Path, force: bool) -> None:
+    """``out`` may be new or empty; one that holds files is replaced only with ``force``."""
+    if out.exists() and not out.is_dir():
+        raise VaeError(f"--out {out} is a file; give a folder for the ONNX files")
+    held = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if held and not force:
+        shown = ", ".join(held[:4]) + (f" and {len(held) - 4} more" if len(held) > 4 else "")
+        raise VaeError(
+            f"{out} already holds {shown}; pass --force to replace that folder, or give "
+            "another --out"
+        )
 
 
 def describe_latents(model: VAE, test) -> tuple[list[float], dict]:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,3 +46,26 @@ def write_json(path: Path, data) -> None:
 def write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def folder_beside(path: Path) -> Path:
+    """A new empty folder beside ``path`` (hidden, named after it) to write a whole
+    folder into before ``replace_folder`` puts it at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    umask = os.umask(0)  # mkdtemp makes the folder 0700; give it the mode mkdir would
+    os.umask(umask)
+    os.chmod(folder, 0o777 & ~umask)
+    return Path(folder)
+
+
+def replace_folder(new: Path, destination: Path) -> None:
+    """Put the complete folder ``new`` at ``destination``: a rename, so a reader sees
+    the old folder or the new one, never a mixture."""
+    old = None
+    if destination.exists():
+        old = destination.with_name(f".{destination.name}.{os.getpid()}.old")
+        os.rename(destination, old)
+    os.rename(new, destination)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

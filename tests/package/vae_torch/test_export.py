@@ -1,6 +1,7 @@
 """``vae export RUN --format onnx``: onnxruntime agrees with torch, at any batch size."""
 
 import json
+import re
 
 import numpy as np
 import onnxruntime
@@ -9,6 +10,7 @@ import torch
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.options import QUIET
+from vae_torch import export
 from vae_torch.checkpoint import load_run
 from vae_torch.cli import main
 from vae_torch.training import train_torch
@@ -40,7 +42,7 @@ def test_the_cli_exports_both_graphs_within_the_tolerance(run, capsys):
 def test_the_onnx_graphs_take_any_batch_and_equal_the_models_methods(run, capsys):
     """Five examples (the export saw 64): the decoder gives model.decode, the encoder
     model.encode, with labels where the model is conditional."""
-    assert main(["export", str(run)]) == 0
+    assert main(["export", str(run), "--force"]) == 0  # RUN/onnx may hold an export
     model = load_run(run, "cpu").model
     z = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
     labels = torch.arange(5) if model.n_classes else None
@@ -64,7 +66,7 @@ def test_the_export_describes_the_latent_space_and_carries_encoded_examples(run)
     from vae_torch.data import run_split
     from vae_torch.gaussian import kl_std_normal_dims
 
-    assert main(["export", str(run)]) == 0
+    assert main(["export", str(run), "--force"]) == 0  # RUN/onnx may hold an export
     record = json.loads((run / "onnx" / "export.json").read_text())
     examples = json.loads((run / "onnx" / "examples.json").read_text())
     loaded = load_run(run, "cpu")
@@ -91,3 +93,34 @@ def test_a_missing_run_is_one_line(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("vae: error: ") and err.count("\n") == 1
+
+
+def test_a_folder_that_holds_files_is_replaced_only_with_force_and_whole(run, tmp_path, capsys):
+    """An export never replaces files unasked, and never half: it is written beside the
+    folder and renamed into place once every file is written and checked."""
+    out = tmp_path / "onnx"
+    out.mkdir()
+    (out / "encoder.onnx").write_bytes(b"mine")
+    assert main(["export", str(run), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"vae: error: {out} already holds encoder.onnx; pass --force to replace that folder, "
+        "or give another --out\n"
+    )
+    assert (out / "encoder.onnx").read_bytes() == b"mine"
+    with pytest.MonkeyPatch.context() as patch:  # every check fails: nothing may change
+        patch.setattr(export, "TOLERANCE", -1.0)
+        assert main(["export", str(run), "--out", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.fullmatch(
+        rf"vae: error: {out}/encoder\.onnx: onnxruntime differs from torch by \S+ \(> -1e\+00\); "
+        "nothing was written; please report it with the run's config\n",
+        err,
+    ), err
+    assert [p.name for p in tmp_path.iterdir()] == ["onnx"]  # no folder left beside it
+    assert [p.name for p in out.iterdir()] == ["encoder.onnx"]
+    assert (out / "encoder.onnx").read_bytes() == b"mine"
+    assert main(["export", str(run), "--out", str(out), "--force"]) == 0
+    files = ["decoder.onnx", "encoder.onnx", "examples.json", "export.json"]
+    assert sorted(p.name for p in out.iterdir()) == files
+    assert [p.name for p in tmp_path.iterdir()] == ["onnx"]
+    assert (out / "encoder.onnx").read_bytes() != b"mine"

@@ -3,7 +3,6 @@ then renamed into place."""
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -29,6 +28,7 @@ from vae_numpy.data.imports.settings import (
     imports_root,
 )
 from vae_numpy.run.errors import DataError
+from vae_numpy.run.io import replace_folder
 
 
 def read_into(
@@ -217,18 +217,6 @@ def counts(classes, train_labels: np.ndarray, test_labels: np.ndarray) -> dict:
             tally = np.bincount(labels, minlength=len(classes))
             out[split] = {name: int(n) for name, n in zip(classes, tally, strict=True)}
     return out
-
-
-def replace_folder(new: Path, destination: Path) -> None:
-    """Put the complete folder ``new`` at ``destination``: a rename, so a reader sees
-    the old dataset or the new one, never a mixture."""
-    old = None
-    if destination.exists():
-        old = destination.with_name(f".{destination.name}.{os.getpid()}.old")
-        os.rename(destination, old)
-    os.rename(new, destination)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def check_name(name: str) -> None:
