@@ -4,7 +4,9 @@ A source is one of
 
 - a folder of image files (PNG, JPEG, BMP, WebP, GIF: the first frame), read with
   Pillow; flat (a dataset without classes) or with one sub-folder per class, whose
-  names, sorted, are the classes (torchvision's ``ImageFolder`` convention);
+  names, sorted, are the classes (torchvision's ``ImageFolder`` convention); hidden
+  entries (a name that starts with '.') are skipped and counted, a class folder named
+  with spaces only is refused;
 - a ``.npy`` or ``.npz`` array of uint8 images (N, H, W) or (N, H, W, C) with C 1 or 3;
   an ``.npz`` holds them under ``images`` (or ``x``) and may hold integer labels
   under ``labels`` (or ``y``); labels of a ``.npy`` come from ``--labels FILE.npy``;
@@ -24,11 +26,13 @@ The result is an immutable folder, in the user cache unless ``--to DIR``:
 ``train-images.npy`` and ``test-images.npy`` (uint8 (N, C, H, W), memory-mappable),
 ``train-labels.npy`` and ``test-labels.npy`` (int64; -1 throughout without classes)
 and ``manifest.json`` (shape, classes, counts, the source, the split, the conversions
-and the SHA-256 of every file). It is written into a temporary folder beside its
-destination and renamed into place when complete, so a kill at any moment leaves no
-half-written dataset under the name; the images stream through a memory-mapped file,
-so memory stays bounded whatever their number. On every use the files are checked
-against the manifest's checksums.
+and the SHA-256 of every file, and of the manifest's own content). It is written into
+a temporary folder beside its destination (locked while its import runs) and renamed
+into place when complete, so a kill at any moment leaves no half-written dataset under
+the name, and the next import removes the folder a killed one left; a dataset whose
+pixels would not fit in memory as float32 (as training holds them) is refused first;
+the images stream through a memory-mapped file, so memory stays bounded whatever their
+number. On every use the files and the manifest are checked against their checksums.
 """
 
 from vae_numpy.data.imports.imported import ImportedDataset, find_import

@@ -8,7 +8,7 @@ import numpy as np
 
 from vae_numpy.data.dataset import Dataset, FileCheck, RawDataset, check_splits
 from vae_numpy.data.imports.settings import FILES, MANIFEST, NAME_PATTERN, imports_root
-from vae_numpy.data.imports.write import file_sha256
+from vae_numpy.data.imports.write import file_sha256, manifest_sha256
 from vae_numpy.run.errors import DataError
 
 
@@ -27,13 +27,26 @@ class ImportedDataset(Dataset):
         return tuple(self.manifest()["classes"])
 
     def manifest(self) -> dict:
+        """manifest.json, its own checksum verified: an edited class name or shape is
+        refused like an edited array."""
         path = self.folder / MANIFEST
         try:
-            return json.loads(path.read_text())
+            manifest = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise DataError(
                 f"{path}: unreadable manifest ({err}); import the dataset again"
             ) from None
+        if not isinstance(manifest, dict) or "manifest_sha256" not in manifest:
+            raise DataError(
+                f"{path}: the manifest holds no checksum of its own content (it was written "
+                "by an older version of the package, or altered); import the dataset again"
+            )
+        if manifest["manifest_sha256"] != manifest_sha256(manifest):
+            raise DataError(
+                f"{path}: SHA-256 mismatch of the manifest's own content (it was altered "
+                "after the import); import the dataset again"
+            )
+        return manifest
 
     def file_names(self) -> dict[str, str]:
         return dict(FILES)

@@ -1,6 +1,7 @@
 """The plan of an import, made before anything is written: the common size and channels,
 and the bad files."""
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,10 @@ from tqdm import tqdm  # text bars: the same in a terminal, a notebook and the d
 
 from vae_numpy.data.imports.images import has_colour
 from vae_numpy.data.imports.readers import Source
-from vae_numpy.data.imports.settings import LISTED, ImportSettings
+from vae_numpy.data.imports.settings import LISTED, ImportSettings, memory_bytes, shown_bytes
 from vae_numpy.run.errors import DataError
+
+FLOAT_BYTES = 4  # a pixel as training holds it (float32)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,28 @@ def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Pla
             "--size H W (and --fit resize or crop)"
         )
     channels = settings.channels or (3 if colour else 1)
+    check_fits(sum(map(len, sources)), (channels, *size), settings)
     return Plan((channels, *size))
+
+
+def check_fits(n: int, shape: tuple[int, int, int], settings: ImportSettings) -> None:
+    """Refuse, before anything is read or written, a dataset that this machine cannot
+    hold: training keeps all N·C·H·W pixels in memory as float32 (4 bytes each); say
+    the largest size of the same proportions that fits."""
+    pixels = n * math.prod(shape)
+    memory = memory_bytes()
+    if FLOAT_BYTES * pixels <= memory:
+        return
+    c, h, w = shape
+    scale = math.sqrt(memory / (FLOAT_BYTES * pixels))
+    fits = (max(1, math.floor(h * scale)), max(1, math.floor(w * scale)))
+    given = f"--size {h} {w}" if settings.size is not None else f"at their size {h}x{w}"
+    raise DataError(
+        f"{given}: {n} images of {c}x{h}x{w} are {shown_bytes(pixels)} as uint8 and "
+        f"{shown_bytes(FLOAT_BYTES * pixels)} as the float32 that training holds, more than "
+        f"this machine's {shown_bytes(memory)} of memory; --size {fits[0]} {fits[1]} fits "
+        "(or import fewer images)"
+    )
 
 
 def grey_palette(im) -> bool:

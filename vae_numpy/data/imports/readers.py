@@ -20,6 +20,7 @@ class Source:
     classes: tuple[str, ...]
     labels: np.ndarray  # (N,) int64, -1 throughout without classes
     files: tuple[Path, ...] = ()  # a folder's image files, in order
+    hidden: tuple[Path, ...] = ()  # a folder's hidden sub-folders and image files, skipped
     array: np.ndarray | None = None  # an array source's images (N, H, W[, C]), memory-mapped
 
     def __len__(self) -> int:
@@ -44,25 +45,49 @@ def open_source(path: Path, settings: ImportSettings, classes=None) -> Source:
     )
 
 
-def image_files(folder: Path, seen: set[Path]) -> Iterator[Path]:
+def is_image_file(entry: Path) -> bool:
+    return entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file()
+
+
+def visible(folder: Path, hidden: list[Path]) -> list[Path]:
+    """The entries of ``folder``, sorted, but for hidden ones (a name that starts with
+    '.': .git, .ipynb_checkpoints, macOS's ._photo.png), which are never classes or
+    images; the hidden folders and image files are added to ``hidden``."""
+    entries = []
+    for entry in sorted(folder.iterdir()):
+        if not entry.name.startswith("."):
+            entries.append(entry)
+        elif entry.is_dir() or is_image_file(entry):
+            hidden.append(entry)
+    return entries
+
+
+def image_files(folder: Path, seen: set[Path], hidden: list[Path]) -> Iterator[Path]:
     """Image files under ``folder``, sorted, following links to folders but never in a
-    loop."""
+    loop; hidden entries are skipped into ``hidden``."""
     real = folder.resolve()
     if real in seen:
         raise DataError(f"{folder}: a symlink loop (it leads back to {real}); remove the link")
     seen = seen | {real}
-    for entry in sorted(folder.iterdir()):
+    for entry in visible(folder, hidden):
         if entry.is_dir():
-            yield from image_files(entry, seen)
-        elif entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file():
+            yield from image_files(entry, seen, hidden)
+        elif is_image_file(entry):
             yield entry
 
 
 def folder_source(root: Path, classes=None) -> Source:
-    """A flat folder (no classes) or one sub-folder per class."""
-    entries = sorted(root.iterdir())
+    """A flat folder (no classes) or one sub-folder per class; hidden entries skipped,
+    and a class folder whose name is only spaces refused."""
+    hidden: list[Path] = []
+    entries = visible(root, hidden)
     folders = [e for e in entries if e.is_dir()]
-    top = [e for e in entries if e.is_file() and e.suffix.lower() in IMAGE_SUFFIXES]
+    if blank := [f.name for f in folders if not f.name.strip()]:
+        raise DataError(
+            f"{root}: a class folder named {blank[0]!r} (only spaces) is no class name; "
+            "rename it to the class it holds"
+        )
+    top = [e for e in entries if is_image_file(e)]
     if folders and top:
         raise DataError(
             f"{root}: holds both images and sub-folders; put every image in a class "
@@ -76,7 +101,8 @@ def folder_source(root: Path, classes=None) -> Source:
             )
         if classes:
             raise DataError(f"{root}: the test images need the class sub-folders of training")
-        return Source(root, "folder", (), np.full(len(top), -1, np.int64), tuple(top))
+        labels = np.full(len(top), -1, np.int64)
+        return Source(root, "folder", (), labels, tuple(top), tuple(hidden))
     names = tuple(f.name for f in folders)
     if classes is not None and names != tuple(classes):
         raise DataError(
@@ -90,12 +116,12 @@ def folder_source(root: Path, classes=None) -> Source:
         )
     files, labels = [], []
     for label, folder in enumerate(folders):
-        found = list(image_files(folder, {root.resolve()}))
+        found = list(image_files(folder, {root.resolve()}, hidden))
         if not found:
             raise DataError(f"{folder}: the class {folder.name!r} has no image files")
         files += found
         labels += [label] * len(found)
-    return Source(root, "folder", names, np.array(labels, np.int64), tuple(files))
+    return Source(root, "folder", names, np.array(labels, np.int64), tuple(files), tuple(hidden))
 
 
 def array_source(path: Path, labels_path: Path | None) -> Source:

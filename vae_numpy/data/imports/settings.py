@@ -1,5 +1,6 @@
 """What an import is asked to do (``ImportSettings``), what it converted, and where imports live."""
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,12 +17,26 @@ FILES = {
     "test_images": "test-images.npy",
     "test_labels": "test-labels.npy",
 }
-FORMAT = 1  # of the folder's layout; part of the manifest
+FORMAT = 2  # of the folder's layout; part of the manifest (2: the manifest checksums itself)
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 FITS = ("resize", "crop")
 CHUNK = 4096  # images copied at a time between memory-mapped files
 LISTED = 10  # bad files named in an error, at most
 GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+def memory_bytes() -> int:
+    """The machine's physical memory: training holds a whole dataset in it, as float32."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def shown_bytes(n: float) -> str:
+    """1234567 -> '1.2 MB' (powers of 1000)."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError
 
 
 def imports_root() -> Path:

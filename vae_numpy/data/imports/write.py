@@ -1,8 +1,11 @@
 """Writing an import: the images streamed into a temporary folder, split, checksummed,
 then renamed into place."""
 
+import fcntl
 import hashlib
 import json
+import math
+import os
 import shutil
 import tempfile
 import time
@@ -21,11 +24,13 @@ from vae_numpy.data.imports.settings import (
     CHUNK,
     FILES,
     FORMAT,
+    LISTED,
     MANIFEST,
     NAME_PATTERN,
     Conversions,
     ImportSettings,
     imports_root,
+    shown_bytes,
 )
 from vae_numpy.run.errors import DataError
 from vae_numpy.run.io import replace_folder
@@ -106,6 +111,7 @@ class ImportReport:
     folder: Path
     manifest: dict
     seconds: float
+    cleaned: tuple[int, int] = (0, 0)  # leftovers of killed imports removed, bytes freed
 
     def lines(self) -> list[str]:
         m = self.manifest
@@ -123,6 +129,18 @@ class ImportReport:
             lines.append(f"converted: {what}: {n} image(s)")
         if m["skipped"]:
             lines.append(f"skipped (--skip-bad): {len(m['skipped'])} unreadable file(s)")
+        if m["hidden"]:
+            names = ", ".join(Path(p).name for p in m["hidden"][:LISTED])
+            more = f" and {len(m['hidden']) - LISTED} more" if len(m["hidden"]) > LISTED else ""
+            lines.append(
+                f"skipped: {len(m['hidden'])} hidden folder(s) and image file(s) (a name that "
+                f"starts with '.' is no class and no image): {names}{more}"
+            )
+        if self.cleaned[0]:
+            lines.append(
+                f"removed {self.cleaned[0]} leftover(s) of interrupted imports in "
+                f"{self.folder.parent}, freeing {shown_bytes(self.cleaned[1])}"
+            )
         lines.append(f"written to {self.folder}; train with --dataset {m['name']}")
         return lines
 
@@ -159,7 +177,9 @@ def import_dataset(
     planned = plan(sources, settings, progress)
     shape = planned.shape
     destination.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".part", dir=destination.parent))
+    cleaned = remove_leftovers(destination.parent)
+    check_disk(destination.parent, sum(map(len, sources)) * math.prod(shape))
+    work, lock = claim_work_folder(destination.parent, name)
     try:
         done, skipped, parts = Conversions(), [], []
         for i, src in enumerate(sources):
@@ -200,14 +220,103 @@ def import_dataset(
             "split": split_note,
             "conversions": dict(done.counts),
             "skipped": [f"{p} ({why})" for p, why in skipped],
+            "hidden": [str(p) for src in sources for p in src.hidden],
             "files": {f: file_sha256(work / f) for f in FILES.values()},
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        manifest["manifest_sha256"] = manifest_sha256(manifest)
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         replace_folder(work, destination)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return ImportReport(destination, manifest, time.perf_counter() - start)
+        lock.unlink(missing_ok=True)
+        os.close(lock_fd(lock))
+    return ImportReport(destination, manifest, time.perf_counter() - start, cleaned)
+
+
+# -- the folder an import is written in, and what a killed import leaves ----------------
+
+_LOCKS: dict[Path, int] = {}  # lock file -> its open descriptor, held while its import runs
+STARTED = time.time()  # this process runs since at least then
+
+
+def claim_work_folder(root: Path, name: str) -> tuple[Path, Path]:
+    """A new folder ``root/.NAME.XXXX.part`` to write an import into, and its lock file
+    ``.NAME.XXXX.lock``, created first and held (``flock``) while this process lives: a
+    part folder whose lock nobody holds is a leftover of a killed import."""
+    fd, lock = tempfile.mkstemp(prefix=f".{name}.", suffix=".lock", dir=root)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _LOCKS[Path(lock)] = fd
+    work = Path(lock[: -len(".lock")] + ".part")
+    work.mkdir()
+    return work, Path(lock)
+
+
+def lock_fd(lock: Path) -> int:
+    return _LOCKS.pop(lock)
+
+
+def remove_leftovers(root: Path) -> tuple[int, int]:
+    """Remove what killed imports left in ``root``: part folders whose lock no live
+    process holds (or that have none and are older than this process), and old
+    datasets a replacement had moved aside; (how many, bytes freed)."""
+    found, freed = 0, 0
+    for folder in [*root.glob(".*.part"), *root.glob(".*.old")]:
+        if not folder.is_dir() or in_use(folder):
+            continue
+        freed += sum(f.lstat().st_size for f in folder.rglob("*") if not f.is_dir())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.with_suffix(".lock").unlink(missing_ok=True)
+        found += 1
+    return found, freed
+
+
+def in_use(folder: Path) -> bool:
+    """Whether a running import (this process's or another's) may still write ``folder``."""
+    if folder.suffix == ".old":  # .NAME.PID.old, moved aside by replace_folder
+        pid = folder.name.rsplit(".", 2)[-2]
+        return pid.isdigit() and alive(int(pid))
+    lock = folder.with_suffix(".lock")
+    if not lock.is_file():
+        return folder.stat().st_mtime >= STARTED
+    if lock in _LOCKS:
+        return True
+    with open(lock, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_disk(root: Path, pixels: int) -> None:
+    """The import needs its N·C·H·W bytes twice on disk while it writes (all the images,
+    then the two splits) before the first copy is deleted."""
+    need, free = 2 * pixels, shutil.disk_usage(root).free
+    if need > free:
+        raise DataError(
+            f"{root}: the import needs {shown_bytes(need)} of disk space while it writes "
+            f"({shown_bytes(pixels)} of images, twice), but {shown_bytes(free)} is free; free "
+            "some, or give --to DIR on a disk with room"
+        )
+
+
+def manifest_sha256(manifest: dict) -> str:
+    """The SHA-256 of the manifest's canonical form (sorted keys, no spaces, ASCII),
+    without its own ``manifest_sha256``: any edit of a class name or a shape changes it."""
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def counts(classes, train_labels: np.ndarray, test_labels: np.ndarray) -> dict:

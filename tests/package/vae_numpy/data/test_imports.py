@@ -7,6 +7,7 @@ user cache.
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from PIL import Image
 from vae_numpy.data import load_dataset
 from vae_numpy.data.idx import encode_idx
 from vae_numpy.data.imports import FILES, imports_root
+from vae_numpy.data.imports.settings import memory_bytes
 from vae_torch import load_run
 from vae_torch.cli import main
 
@@ -226,7 +228,9 @@ def test_fashion_mnist_as_png_folders_comes_back_bit_for_bit(tmp_path, capsys):
     assert imported.classes[0] == "0-T-shirt-top"
 
 
-def test_a_killed_import_leaves_no_dataset(tmp_path, cache):
+def test_a_killed_import_leaves_no_dataset_and_the_next_removes_its_leftover(
+    tmp_path, cache, capsys
+):
     png_folder(tmp_path / "src", per_class=3000, size=(28, 28))
     env = os.environ | {"XDG_CACHE_HOME": str(cache)}
     command = [
@@ -250,6 +254,135 @@ def test_a_killed_import_leaves_no_dataset(tmp_path, cache):
     assert not (root / "killed").exists()
     with pytest.raises(Exception, match="unknown dataset 'killed'"):
         load_dataset("killed")
+    (leftover,) = root.glob(".killed.*.part")
+    size = sum(f.stat().st_size for f in leftover.rglob("*"))
+    assert size > 1_000_000  # some of the 6,000 images were written
+    png_folder(tmp_path / "small")
+    code, out, _ = vae(capsys, "data", "import", tmp_path / "small", "--name", "next")
+    assert code == 0
+    shown = f"{size / 1e6:.1f} MB"
+    assert f"removed 1 leftover(s) of interrupted imports in {root}, freeing {shown}" in out
+    assert sorted(p.name for p in root.iterdir()) == ["next"]  # no part folder, no lock file
+
+
+HOLD_AN_IMPORT = """
+import sys, time
+from pathlib import Path
+from vae_numpy.data.imports.write import claim_work_folder
+work, lock = claim_work_folder(Path(sys.argv[1]), "running")
+(work / "all-0.npy").write_bytes(bytes(1000))
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_leftovers_are_removed_but_never_a_running_imports_folder(tmp_path, capsys):
+    """A part folder is a leftover when no live process holds its lock (or, written by
+    an older version without one, when it is older than the running process); a
+    replaced dataset moved aside by a killed process is one too."""
+    root = imports_root()
+    root.mkdir(parents=True)
+    running = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AN_IMPORT, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert running.stdout.readline() == "ready\n"
+        old = root / ".legacy.abc123.part"
+        old.mkdir()
+        (old / "all-0.npy").write_bytes(bytes(3000))
+        os.utime(old, (time.time() - 3600, time.time() - 3600))
+        moved = root / ".x.999999999.old"  # no such process id
+        moved.mkdir()
+        (moved / "train-images.npy").write_bytes(bytes(500))
+        png_folder(tmp_path / "src")
+        code, out, _ = vae(capsys, "data", "import", tmp_path / "src", "--name", "mine")
+        assert code == 0
+        assert f"removed 2 leftover(s) of interrupted imports in {root}, freeing 3.5 kB" in out
+        left = sorted(p.name for p in root.iterdir())
+        assert len(left) == 3 and left[2] == "mine"  # and the running one's folder and lock
+        assert left[0].startswith(".running.") and left[0].endswith(".lock")
+        assert left[1] == left[0].replace(".lock", ".part")
+    finally:
+        running.kill()
+        running.wait()
+
+
+# -- bad input: one line each, naming the file and the fix, nothing written -------------
+
+
+def test_a_size_too_large_for_the_memory_is_refused_with_the_size_that_fits(tmp_path, capsys):
+    """Pillow would be asked for 10¹² pixels an image: refused before anything is read or
+    written, with the largest size of the same proportions that fits."""
+    png_folder(tmp_path / "src")  # 12 grey images
+    line = error_line(
+        capsys, "data", "import", tmp_path / "src", "--name", "x", "--size", 10**6, 10**6
+    )
+    match = re.fullmatch(
+        r"vae: error: --size 1000000 1000000: 12 images of 1x1000000x1000000 are 12\.0 TB "
+        r"as uint8 and 48\.0 TB as the float32 that training holds, more than this "
+        r"machine's (\S+ [kMGT]B) of memory; --size (\d+) (\d+) fits \(or import fewer "
+        r"images\)\n",
+        line,
+    )
+    assert match, line
+    side = int(match[2])
+    assert match[3] == match[2] and 12 * 4 * side**2 <= memory_bytes() < 12 * 4 * (side + 1) ** 2
+    assert nothing_written()
+
+
+def test_hidden_entries_are_skipped_with_a_count_and_a_blank_class_name_is_refused(
+    tmp_path, capsys
+):
+    """Hidden folders and files (a name that starts with '.', such as '...' or
+    .ipynb_checkpoints, or macOS's ._000.png) are no class and no image: skipped and
+    counted. A class folder named with spaces only is refused: rename it."""
+    src = tmp_path / "src"
+    png_folder(src)
+    png_folder(src, ("...", ".ipynb_checkpoints"), per_class=2)
+    (src / "cat" / "._000.png").write_bytes(b"macOS resource fork, not an image")
+    code, out, _ = vae(capsys, "data", "import", src, "--name", "x")
+    assert code == 0
+    assert (
+        "skipped: 3 hidden folder(s) and image file(s) (a name that starts with '.' is no "
+        "class and no image): ..., .ipynb_checkpoints, ._000.png"
+    ) in out
+    raw = load_dataset("x")
+    assert raw.classes == ("cat", "dog") and len(raw.train_labels) + len(raw.test_labels) == 12
+    png_folder(tmp_path / "blank", ("cat", " "))
+    assert error_line(capsys, "data", "import", tmp_path / "blank", "--name", "y") == (
+        f"vae: error: {tmp_path / 'blank'}: a class folder named ' ' (only spaces) is no class "
+        "name; rename it to the class it holds\n"
+    )
+    assert sorted(p.name for p in imports_root().iterdir()) == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m | {"classes": ["kitten", "dog"]}, "SHA-256 mismatch of the manifest's own"),
+        (lambda m: m | {"image_shape": [1, 10, 8]}, "SHA-256 mismatch of the manifest's own"),
+        (lambda m: m | {"name": "y", "manifest_sha256": "0" * 64}, "SHA-256 mismatch"),
+        (
+            lambda m: {k: v for k, v in m.items() if k != "manifest_sha256"},
+            "holds no checksum of its own content",
+        ),
+    ],
+    ids=["class name", "image shape", "checksum", "no checksum"],
+)
+def test_an_edited_manifest_is_refused_on_use(tmp_path, capsys, edit, message):
+    png_folder(tmp_path / "src")
+    assert vae(capsys, "data", "import", tmp_path / "src", "--name", "x")[0] == 0
+    path = imports_root() / "x" / "manifest.json"
+    path.write_text(json.dumps(edit(json.loads(path.read_text())), indent=2))
+    for argv in (
+        ["data", "x", "--out", tmp_path / "preview"],
+        ["train", "--dataset", "x", "--hidden", "4", "--latent-dim", "2", "--epochs", "1",
+         "--out", tmp_path / "run"],
+    ):  # fmt: skip
+        line = error_line(capsys, *argv)
+        assert line.startswith(f"vae: error: {path}: ") and message in line, line
+        assert line.endswith("import the dataset again\n")
+    assert not (tmp_path / "preview").exists() and not (tmp_path / "run").exists()
 
 
 # -- bad input: one line each, naming the file and the fix, nothing written -------------
