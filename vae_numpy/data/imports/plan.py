@@ -26,7 +26,7 @@ class Plan:
 def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Plan:
     """The common shape, read off the headers (folders) or the arrays; a file whose
     header cannot be read is left to ``read_into``, which lists it."""
-    sizes, colour = Counter(), False
+    sizes, colour, unreadable = Counter(), False, []
     for source in sources:
         if source.array is not None:
             a = source.array
@@ -40,12 +40,12 @@ def plan(sources: list[Source], settings: ImportSettings, progress: bool) -> Pla
                 with Image.open(path) as im:
                     sizes[(im.height, im.width)] += 1
                     colour |= has_colour(im.mode) and not grey_palette(im)
-            except (UnidentifiedImageError, OSError, ValueError):
-                continue
+            except (UnidentifiedImageError, OSError, ValueError) as err:
+                unreadable.append((path, f"{type(err).__name__}: {err}"))
     if not sizes:
         raise DataError(
-            f"{sources[0].path}: none of its {len(sources[0])} image files can be read; "
-            "check that they are images"
+            f"none of the {sum(map(len, sources))} image files can be read: "
+            f"{listed(unreadable)}; check that they are images"
         )
     if settings.size is not None:
         size = tuple(settings.size)
@@ -93,9 +93,13 @@ def grey_palette(im) -> bool:
 
 def check_bad(bad: list[tuple[Path, str]], skip_bad: bool) -> None:
     if bad and not skip_bad:
-        listed = "; ".join(f"{p} ({why})" for p, why in bad[:LISTED])
-        more = f" and {len(bad) - LISTED} more" if len(bad) > LISTED else ""
         raise DataError(
-            f"{len(bad)} unreadable image file(s): {listed}{more}; fix or remove them, or "
+            f"{len(bad)} unreadable image file(s): {listed(bad)}; fix or remove them, or "
             "pass --skip-bad to import the rest"
         )
+
+
+def listed(bad: list[tuple[Path, str]]) -> str:
+    """The first LISTED bad files with why, and how many more."""
+    shown = "; ".join(f"{p} ({why})" for p, why in bad[:LISTED])
+    return shown + (f" and {len(bad) - LISTED} more" if len(bad) > LISTED else "")

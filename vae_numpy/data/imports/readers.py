@@ -46,7 +46,10 @@ def open_source(path: Path, settings: ImportSettings, classes=None) -> Source:
 
 
 def is_image_file(entry: Path) -> bool:
-    return entry.suffix.lower() in IMAGE_SUFFIXES and entry.is_file()
+    """An image file by its name, or a link to one that is gone (listed as unreadable)."""
+    if entry.suffix.lower() not in IMAGE_SUFFIXES or entry.is_dir():
+        return False
+    return entry.is_file() or entry.is_symlink()
 
 
 def visible(folder: Path, hidden: list[Path]) -> list[Path]:
