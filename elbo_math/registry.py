@@ -15,6 +15,7 @@ from elbo_math import (
     likelihoods,
     linear_gaussian,
     objectives,
+    priors,
     reparam,
     surgery,
 )
@@ -36,6 +37,7 @@ CHECKS: tuple[Check, ...] = (
     *surgery.CHECKS,  # chapter 8
     *errata.CHECKS,  # chapter 11
     *objectives.CHECKS,  # chapter 12
+    *priors.CHECKS,  # chapter 13
     *distributed.CHECKS,  # chapter 17
 )
 

@@ -9,7 +9,8 @@ elbo_math check named beside it:
           summed over independent dimensions (4.6)                  kl.sum_over_dimensions
     (6.1) ∂KL/∂μ = μ,  (6.2) ∂KL/∂log σ² = ½ (σ² − 1)                grad.kl
     (5.2) ∂z/∂μ = 1,   ∂z/∂log σ² = ½ σ ε                           reparam.derivatives
-    (4.2) log N(z; μ, σ²) = −½ [log 2π + log σ² + (z − μ)² e^{−log σ²}]   gaussian.log_density
+    (4.1) log N(z; μ, σ²) = −½ [log 2π + log σ² + (z − μ)² e^{−log σ²}]   gaussian.log_density
+    (13.1) log (1/K) Σ_k N(z; μ_k, σ_k²) = logsumexp_k − log K        prior.vamp_log_density
 """
 
 import numpy as np
@@ -42,10 +43,19 @@ def kl_std_normal_grad(mu: np.ndarray, log_var: np.ndarray) -> tuple[np.ndarray,
 
 
 def log_normal(z: np.ndarray, mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
-    """(4.2) log N(z; μ, diag σ²), summed over the last axis."""
+    """(4.1) log N(z; μ, diag σ²), summed over the last axis."""
     return -0.5 * np.sum(LOG_2PI + log_var + (z - mu) ** 2 * np.exp(-log_var), axis=-1)
 
 
 def log_std_normal(z: np.ndarray) -> np.ndarray:
-    """(4.2) at μ = 0, log σ² = 0: log N(z; 0, I), summed over the last axis."""
+    """(4.1) at μ = 0, log σ² = 0: log N(z; 0, I), summed over the last axis."""
     return -0.5 * np.sum(LOG_2PI + z * z, axis=-1)
+
+
+def log_mixture_normal(z: np.ndarray, mu: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+    """(13.1) log (1/K) Σ_k N(z; μ_k, diag σ_k²), the VampPrior's log-density, for z (..., D)
+    and the components' μ, log σ² (K, D): (...). The log-sum-exp subtracts the largest
+    a_k = log N(z; μ_k, σ_k²) before exponentiating, so nothing overflows."""
+    a = log_normal(z[..., None, :], mu, log_var)  # (..., K)
+    m = a.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(a - m).sum(axis=-1, keepdims=True)))[..., 0] - np.log(len(mu))

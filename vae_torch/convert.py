@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vae_numpy.model import MLPVAE as NumpyVAE
+from vae_numpy.run.errors import VaeError
 from vae_torch.models.mlp import MLPVAE as TorchVAE
 
 
@@ -32,6 +33,12 @@ def to_torch(
 
 
 def to_numpy(model: TorchVAE) -> NumpyVAE:
+    """The numpy twin of ``model``, whose prior must be N(0, I): the reference has no other."""
+    if model.prior.name != "normal":
+        raise VaeError(
+            f"this model's prior is the {model.prior.describe()}; vae_numpy has only N(0, I), "
+            "so it has no numpy twin"
+        )
     params = {
         name: np.ascontiguousarray((t.T if name.endswith(".weight") else t).detach().cpu().numpy())
         for name, t in model.state_dict().items()

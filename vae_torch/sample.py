@@ -49,7 +49,7 @@ def write_samples(
     cols = n // rows
     fig = new_figure((max(0.6 * cols + 0.4, 4.0), 0.6 * rows + 0.8))
     what = "" if label is None else f", class {label}"
-    title = f"{drawn.label}, seed {seed}{what}; {loaded.checkpoint} checkpoint\n"
+    title = f"{drawn.describe(model)}, seed {seed}{what}; {loaded.checkpoint} checkpoint\n"
     title += judged(loaded.config.dataset, images.reshape(n, *model.image_shape), label, options)
     show_grid(fig.subplots(), as_images(images, model.image_shape), rows, cols, title)
     name = f"samples-n{n}-seed{seed}" + ("" if label is None else f"-class{label}")

@@ -67,15 +67,22 @@ class Sampler(ABC):
     def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n codes (n, latent) on the model's device, in its dtype."""
 
+    def describe(self, model: VAE) -> str:
+        """What it is for ``model``: its label."""
+        return self.label
+
 
 @dataclass(frozen=True)
 class Prior(Sampler):
     spec: str = "prior"
-    label: str = "z ~ N(0, I), the prior"
+    label: str = "z ~ p(z), the model's prior"
     is_prior: bool = True
 
     def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return model.prior_codes(n, generator)
+
+    def describe(self, model: VAE) -> str:
+        return f"z ~ {model.prior.describe()}, the prior"
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,10 @@ class Temperature(Sampler):
         return f"z ~ N(0, {self.temperature:g}² I), temperature {self.temperature:g}"
 
     def codes(self, model: VAE, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.temperature * model.prior_codes(n, generator)
+        shape, device, dtype = (n, model.latent_dim), model.device, model.dtype
+        return self.temperature * torch.randn(
+            shape, generator=generator, device=device, dtype=dtype
+        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -57,6 +57,7 @@ from vae_torch.objectives import Batch, Objective, active_terms, kl_weight, need
 from vae_torch.quality.bounds import dataset_elbo
 from vae_torch.quality.diagnostics import latent_diagnostics
 
+PRIOR_STREAM = "prior"  # the random stream that starts a learned prior
 REPORT_EVERY = 20  # batches between progress-bar updates (and NaN checks off the CPU)
 
 
@@ -221,6 +222,10 @@ def _train_in(
     history: list[dict] = []
     report = options.progress and world.main
     if state is None:
+        # a learned prior starts from the data (the VampPrior's pseudo-inputs: training
+        # images), the same on every rank: a generator of the seed alone picks them
+        start = torch.Generator().manual_seed(stream_seed(config.seed, PRIOR_STREAM))
+        model.prior.start(train.fixed.view(-1, *model.x_shape), start)
         if world.main:
             extra = {"backend": "torch", "torch": str(torch.__version__)}
             extra |= {"device": device_name(dev), "world_size": world.size}

@@ -22,6 +22,7 @@ BACKENDS = ("torch", "numpy")
 AMP = ("none", "bf16")
 LR_SCHEDULES = ("constant", "cosine")
 DTYPES = ("float32", "float64")
+VAMP_COMPONENTS = 500  # Tomczak & Welling's K for MNIST
 
 
 def option(
@@ -139,6 +140,16 @@ class TrainConfig:
         torch_only=True,
         term=True,
     )
+    prior: str = option(
+        "normal",
+        "torch: p(z); normal is N(0, I), vamp the VampPrior (13.1), a mixture of the "
+        "encoder's posteriors at --components learned pseudo-inputs",
+        registry="priors",
+        torch_only=True,
+    )
+    components: int = option(
+        VAMP_COMPONENTS, "torch: K, the pseudo-inputs of --prior vamp", torch_only=True
+    )
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
     shift: int = option(
@@ -235,6 +246,17 @@ class TrainConfig:
             ),
             (self.free_bits >= 0, f"--free-bits must be >= 0 nats, got {self.free_bits}"),
             (self.mmd >= 0, f"--mmd must be a weight >= 0, got {self.mmd}"),
+            (self.components >= 1, f"--components must be at least 1, got {self.components}"),
+            (
+                self.prior != "normal" or self.components == VAMP_COMPONENTS,
+                "--components counts the VampPrior's pseudo-inputs; add --prior vamp",
+            ),
+            (
+                self.prior == "normal" or not (self.free_bits or self.mmd),
+                f"--free-bits floors a KL per dimension, which --prior {self.prior} (not a "
+                "product over dimensions) does not have, and --mmd pulls the codes to N(0, I), "
+                "not to a learned prior: drop them, or use --prior normal",
+            ),
             (
                 self.lr_schedule in LR_SCHEDULES,
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}",

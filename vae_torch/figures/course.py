@@ -163,7 +163,7 @@ def samplers(ctx: Context) -> Figure:
         share = ctx.share_of(sampler)
         judged = "" if share is None else f": recognisable {Estimate.of(share).show(2)}"
         where = "" if sampler.is_prior else " (not the model's prior)"
-        show_grid(ax, ctx.images(images), 1, 10, f"{sampler.label}{where}{judged}")
+        show_grid(ax, ctx.images(images), 1, 10, f"{sampler.describe(ctx.model)}{where}{judged}")
     return fig
 
 

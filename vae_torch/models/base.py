@@ -11,6 +11,9 @@ conditional model and None otherwise. With them, per example:
     (8.1) IWAE_k = logsumexp_i log w_i − log k,
           log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)
 
+p(z) is the model's ``prior`` (``vae_torch.priors``): N(0, I) unless the model was built
+with a learned one (the VampPrior), whose KL is always the Monte Carlo one.
+
 The methods used by training (``terms``, ``loss``, ``log_weights``) take tensors
 as they are; the public ones (``encode``, ``reconstruct``, ``iwae``, ``sample``)
 check their input first and say what is wrong with it. ``iwae`` is the one
@@ -27,6 +30,7 @@ from vae_numpy.likelihoods import Likelihood
 from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
 from vae_torch.objectives import elbo_loss
+from vae_torch.priors import Prior, StandardNormal
 
 IWAE_ROWS = 4096  # decoder rows per pass of the IWAE: keeps its outputs in cache (measured)
 
@@ -57,6 +61,7 @@ class VAE(nn.Module):
         self.latent_dim = latent_dim
         self.likelihood = likelihood
         self.n_classes = n_classes  # 0: unconditional
+        self.prior: Prior = StandardNormal(latent_dim)  # build_model sets the config's
 
     # -- the mathematics ------------------------------------------------------------
 
@@ -104,15 +109,14 @@ class VAE(nn.Module):
         mc_kl: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log p(x|z) (B,), the KL of each latent dimension (B, latent), the codes z
-        (B, latent) it decoded)."""
+        (B, latent) it decoded); a prior that does not factorise gives the KL as one
+        column (B, 1) (``Prior.kl_dims``)."""
         y = self.one_hot(c)
         mu, log_var = self.encoder(x, y)
         mu, log_var = mu.to(x.dtype), log_var.to(x.dtype)  # float32 under bf16 autocast
         z = gaussian.reparameterize(mu, log_var, eps)
         rec = self.log_px_given_z(x, self.decoder(z, y))
-        if mc_kl:
-            return rec, gaussian.kl_monte_carlo_dims(z, mu, log_var), z
-        return rec, gaussian.kl_std_normal_dims(mu, log_var), z
+        return rec, self.prior.kl_dims(z, mu, log_var, self.encoder, mc=mc_kl), z
 
     def loss(
         self,
@@ -155,7 +159,7 @@ class VAE(nn.Module):
         q_mu, q_log_var = (mu.detach(), log_var.detach()) if fixed_q else (mu, log_var)
         return (
             self.log_px_given_z(x, out),
-            gaussian.log_std_normal(z),
+            self.log_prior(z),
             gaussian.log_normal(z, q_mu, q_log_var),
             z,
         )
@@ -272,7 +276,7 @@ class VAE(nn.Module):
         *,
         sampler=None,
     ) -> torch.Tensor:
-        """n images E[x|z], z ~ N(0, I), or z drawn by ``sampler`` (a
+        """n images E[x|z], z ~ p(z) (the model's prior), or z drawn by ``sampler`` (a
         ``vae_torch.samplers.Sampler``, e.g. ``sampler_for(run, "gmm")``); a conditional
         model takes a class or n labels."""
         if n < 0:
@@ -283,10 +287,12 @@ class VAE(nn.Module):
         return self.decode(z, c)
 
     def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n codes z ~ N(0, I): (n, latent), the draws behind ``sample``."""
-        return torch.randn(
-            (n, self.latent_dim), generator=generator, device=self.device, dtype=self.dtype
-        )
+        """n codes z ~ p(z), the model's prior: (n, latent), the draws behind ``sample``."""
+        return self.prior.sample(n, self.encoder, generator, self.device, self.dtype)
+
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) under the model's prior for z (..., latent): (...)."""
+        return self.prior.log_prob(z, self.encoder)
 
     @torch.no_grad()
     def iwae(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_torch.models.base import VAE
+from vae_torch.priors import make_prior
 
 COMMON_FIELDS = ("hidden", "latent_dim", "activation", "likelihood")  # and its parameters
 
@@ -47,14 +48,20 @@ def architecture(config: TrainConfig, image_shape: tuple[int, ...], n_classes: i
     record = {"model": config.model, "image_shape": list(image_shape)}
     record |= {f: _plain(getattr(config, f)) for f in (*COMMON_FIELDS, *kind.fields)}
     record |= config.likelihood_params  # flat, by their names: {"sigma": 0.1}
-    return record | {"n_classes": n_classes if kind.conditional else 0}
+    record |= {"n_classes": n_classes if kind.conditional else 0}
+    if config.prior != "normal":  # a learned prior's parameters; N(0, I) has none
+        record |= {"prior": config.prior, "components": config.components}
+    return record
 
 
 def build_model(config: TrainConfig, image_shape: tuple[int, ...], n_classes: int) -> VAE:
     """The model ``config`` describes for images of ``image_shape``, float32 on the CPU,
-    initialised by torch's default; ``n_classes`` counts only for a conditional kind."""
+    initialised by torch's default, with the prior ``config`` names (``vae_torch.priors``);
+    ``n_classes`` counts only for a conditional kind."""
     kind = model_kind(config.model)
-    return kind.build(config, tuple(image_shape), n_classes if kind.conditional else 0)
+    model = kind.build(config, tuple(image_shape), n_classes if kind.conditional else 0)
+    model.prior = make_prior(config, model.x_shape, kind.conditional)
+    return model
 
 
 def _plain(value):

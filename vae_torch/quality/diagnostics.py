@@ -12,6 +12,12 @@ Over a set of N images with posteriors q(z | x_n) = N(μ_n, diag σ_n²):
   z ~ q̄ (an image at random, then its posterior), log q̄(z) computed exactly as the
   logsumexp over all N posteriors minus log N; the mutual information is the rest,
   and is at most log N. Both come with the standard error of the Monte Carlo mean.
+
+Against a learned prior that does not factorise (the VampPrior, ``vae_torch.priors``)
+there is no closed form: on the same draws, the average KL is the mean of
+log q(z | x_n) − log p(z), I_q(n; z) the mean of log q(z | x_n) − log q̄(z) (each term at
+most log N), and a dimension's KL is against the prior's marginal in that dimension,
+log q(z_d | x_n) − log p_d(z_d); those no longer add up to the average KL.
 """
 
 import math
@@ -50,11 +56,11 @@ class LatentDiagnostics:
     (``json``, read back by ``from_json``) is the ``latent`` record of an evaluation."""
 
     images: int
-    kl_per_dim: list[float]  # (1/N) Σ_n KL(q(z_d | x_n) ‖ N(0, 1)), by dimension
+    kl_per_dim: list[float]  # (1/N) Σ_n KL(q(z_d | x_n) ‖ p(z_d)), by dimension
     activity: list[float]  # Cov_x E_q[z_d], by dimension
     active_units: int
     active_threshold: float
-    average_kl: float  # the sum of kl_per_dim
+    average_kl: float  # (1/N) Σ_n KL(q(z | x_n) ‖ p(z)): the sum of kl_per_dim under N(0, I)
     marginal_kl: Estimate  # KL(q̄ ‖ p), Monte Carlo
     mutual_information: Estimate  # I_q(n; z) = average KL − KL(q̄ ‖ p)
     mutual_information_bound: float  # log N
@@ -92,25 +98,59 @@ def latent_diagnostics(
     draws: int = SURGERY_DRAWS,
     seed: int = SEED,
 ) -> LatentDiagnostics:
-    """KL per dimension, active units and the ELBO surgery of the images x."""
+    """KL per dimension, active units and the ELBO surgery of the images x, against the
+    model's prior: N(0, I) in closed form; a learned prior (the VampPrior) by Monte Carlo
+    on the surgery's draws (module docstring)."""
     mu, log_var = posteriors(model, x, c)
     n = len(mu)
-    kl_per_dim = gaussian.kl_std_normal_dims(mu, log_var).mean(dim=0)  # (4.7), per d
     activity = mu.var(dim=0) if n > 1 else torch.zeros_like(mu[0])
-    marginal, marginal_se = marginal_kl(mu, log_var, draws, seed)
-    average = kl_per_dim.sum().item()
+    z, pick = aggregate_draws(mu, log_var, draws, seed)
+    prior = model.prior
+    log_p = prior_log_density(model)
+    log_q_bar = gaussian.log_mixture_normal(z, mu, log_var)  # (draws,), log q̄(z)
+    marginal = Estimate.mean_of(log_q_bar - log_p(z))
+    if prior.factorises:  # the KL of each dimension and their sum in closed form (4.7)
+        kl_per_dim = prior.kl_dims(None, mu, log_var, model.encoder).mean(dim=0).tolist()
+        average = sum(kl_per_dim)
+        information = Estimate(average - marginal.value, marginal.standard_error)
+    else:  # one draw of each KL at the same z: log q(z | x_n) − log p(z), by dimension too
+        log_q = gaussian.log_normal(z, mu[pick], log_var[pick])
+        information = Estimate.mean_of(log_q - log_q_bar)
+        average = information.value + marginal.value
+        log_q_dims = gaussian.log_normal_dims(z, mu[pick], log_var[pick])
+        log_p_dims = prior.log_prob_dims(z.to(model.dtype), model.encoder).double()
+        kl_per_dim = (log_q_dims - log_p_dims).mean(dim=0).tolist()
     return LatentDiagnostics(
         images=n,
-        kl_per_dim=kl_per_dim.tolist(),
+        kl_per_dim=kl_per_dim,
         activity=activity.tolist(),
         active_units=int((activity > ACTIVE).sum()),
         active_threshold=ACTIVE,
         average_kl=average,
-        marginal_kl=Estimate(marginal, marginal_se),
-        mutual_information=Estimate(average - marginal, marginal_se),
+        marginal_kl=marginal,
+        mutual_information=information,
         mutual_information_bound=math.log(n),
         surgery_draws=draws,
     )
+
+
+def prior_log_density(model: VAE):
+    """z (M, latent) float64 -> log p(z) (M,) float64 under the model's prior."""
+    if model.prior.factorises:
+        return lambda z: model.prior.log_prob(z, model.encoder)  # closed form, in float64
+    return lambda z: model.log_prior(z.to(model.device, model.dtype)).double().cpu()
+
+
+def aggregate_draws(
+    mu: torch.Tensor, log_var: torch.Tensor, draws: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``draws`` codes z ~ q̄ (an image n at random, then z ~ q(z | x_n)), on the CPU in
+    mu's dtype, and the images n drawn: (draws, latent), (draws,)."""
+    generator = torch.Generator().manual_seed(seed)
+    mu, log_var = mu.cpu(), log_var.cpu()
+    pick = torch.randint(len(mu), (draws,), generator=generator)
+    eps = torch.randn((draws, mu.shape[1]), generator=generator, dtype=mu.dtype)
+    return gaussian.reparameterize(mu[pick], log_var[pick], eps), pick
 
 
 def dims_by_kl(kl_per_dim: list[float]) -> list[int]:
@@ -118,32 +158,12 @@ def dims_by_kl(kl_per_dim: list[float]) -> list[int]:
     return sorted(range(len(kl_per_dim)), key=lambda d: -kl_per_dim[d])
 
 
-def marginal_kl(
-    mu: torch.Tensor, log_var: torch.Tensor, draws: int, seed: int, chunk: int = 100
-) -> tuple[float, float]:
-    """KL(q̄ ‖ N(0, I)) by Monte Carlo, and its standard error (module docstring)."""
-    generator = torch.Generator().manual_seed(seed)
-    mu, log_var = mu.cpu(), log_var.cpu()
-    n = len(mu)
-    pick = torch.randint(n, (draws,), generator=generator)
-    eps = torch.randn((draws, mu.shape[1]), generator=generator, dtype=mu.dtype)
-    z = gaussian.reparameterize(mu[pick], log_var[pick], eps)  # (draws, latent), z ~ q̄
-    values = log_density_ratio(z, mu, log_var, chunk)
-    se = values.std().item() / math.sqrt(draws) if draws > 1 else math.nan
-    return values.mean().item(), se
-
-
 def log_density_ratio(
-    z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor, chunk: int = 100
+    z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor, log_prior=gaussian.log_std_normal
 ) -> torch.Tensor:
     """log q̄(z) − log p(z) for each row of z (M, latent), with q̄ the mixture of the N
-    posteriors N(μ_n, diag σ_n²) and p = N(0, I): (M,), on the CPU in mu's dtype. Its mean
-    under z ~ q̄ is KL(q̄ ‖ p) of the surgery (8.6), check ``surgery.average_kl``; each
-    log-density is (4.1)."""
+    posteriors N(μ_n, diag σ_n²) (13.1) and p = N(0, I) unless ``log_prior`` says
+    otherwise: (M,), on the CPU in mu's dtype. Its mean under z ~ q̄ is KL(q̄ ‖ p) of the
+    surgery (8.6), check ``surgery.average_kl``."""
     z, mu, log_var = (t.to("cpu", mu.dtype) for t in (z, mu, log_var))
-    terms = []
-    for part in z.split(chunk):
-        log_q = gaussian.log_normal(part[:, None, :], mu[None], log_var[None])  # (chunk, N)
-        log_q_bar = torch.logsumexp(log_q, dim=1) - math.log(len(mu))
-        terms.append(log_q_bar - gaussian.log_std_normal(part))
-    return torch.cat(terms) if terms else z.new_zeros(0)
+    return gaussian.log_mixture_normal(z, mu, log_var) - log_prior(z)

@@ -16,6 +16,14 @@ class Estimate:
         return cls(share, math.sqrt(max(share * (1 - share), 0) / n))
 
     @classmethod
+    def mean_of(cls, draws) -> "Estimate":
+        """The mean of Monte Carlo draws (a 1-D tensor), with its standard error
+        s/√M (NaN for a single draw)."""
+        m = len(draws)
+        se = draws.std().item() / math.sqrt(m) if m > 1 else math.nan
+        return cls(draws.mean().item(), se)
+
+    @classmethod
     def of(cls, record: dict) -> "Estimate":
         """The estimate a JSON record holds."""
         return cls(record["value"], record["standard_error"])
