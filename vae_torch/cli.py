@@ -284,6 +284,10 @@ def registry_names(registry: str) -> list[str]:
         from vae_numpy.data import Pixels
 
         return list(Pixels)
+    if registry == "priors":
+        from vae_torch.priors import PRIORS
+
+        return list(PRIORS)
     from vae_numpy.architecture import ACTIVATION_NAMES
 
     return list(ACTIVATION_NAMES)
@@ -528,8 +532,9 @@ def add_figures(sub) -> None:
 def add_sample(sub) -> None:
     p = sub.add_parser(
         "sample",
-        help="a grid of images decoded from z ~ N(0, I)",
-        description="Decode n draws z ~ N(0, I) (the means E[x|z]) into a grid of images.",
+        help="a grid of images decoded from z ~ p(z), the model's prior",
+        description="Decode n draws z ~ p(z) (N(0, I) unless the model learned its prior, "
+        "or another --sampler) into a grid of images, the means E[x|z].",
     )
     p.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
     p.add_argument("--n", type=int, default=10, help="number of images (default 10)")
