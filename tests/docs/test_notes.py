@@ -69,12 +69,13 @@ def test_a_chapter_ends_with_a_summary_and_exercises(chapter):
     assert headings[-2:] == ["Summary", "Exercises"], headings
 
 
-def test_every_cited_check_exists_and_passes():
+def test_every_cited_check_exists():
+    """Each exists; that each passes is the elbo_math table's test (test_checks.py), and
+    the build verifies each number it typesets again."""
     ids = sorted({check for checks in cited().values() for check in checks})
     assert len(ids) >= 30  # the notes cite most of elbo_math
     for check_id in ids:
-        result = get_check(check_id).verify()  # KeyError if it does not exist
-        assert result.passed, (check_id, result.detail)
+        get_check(check_id)  # KeyError naming the known ones if it does not exist
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
