@@ -212,6 +212,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         options=options_of(args),
         samples=args.samples,
         checkpoint=args.checkpoint,
+        samplers=args.samplers,
     )
     print(record["table"])
     print("written: " + ", ".join(record["files"]))
@@ -329,6 +330,13 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 # -- the parser ----------------------------------------------------------------------------
 
+SAMPLERS_HELP = (
+    "(vae_torch.samplers): prior (z ~ p(z), the model's prior: N(0, I) unless it learned one; "
+    "the default), temperature:T (z ~ N(0, T² I)), gmm[:K[:full|tied|diag|spherical]] (a "
+    "Gaussian mixture fitted to the run's training codes, default 10 components, full), "
+    "two-stage (a second VAE trained on those codes); the fitted ones are not the model's "
+    "prior, fitted once and kept in RUN/samplers"
+)
 RUN_HELP = "a run folder written by vae train"
 
 
@@ -488,10 +496,7 @@ def add_evaluate(sub) -> None:
         type=comma_list,
         default=(),
         metavar="NAME,...",
-        help="judge N samples of each of these samplers too, a row each (not the model's prior) "
-        "(vae_torch.samplers): prior (z ~ N(0, I), the default), temperature:T "
-        "(z ~ N(0, T² I)), gmm[:K[:full|tied|diag|spherical]] (a Gaussian mixture fitted to the "
-        "run's training codes, default 10 components, full; fitted once and kept in RUN/samplers)",
+        help="judge N samples of each of these samplers too, a row each " + SAMPLERS_HELP,
     )
     add_checkpoint(p)
     add_options(p)
@@ -547,10 +552,7 @@ def add_sample(sub) -> None:
         "--sampler",
         default="prior",
         metavar="NAME",
-        help="where the codes come from "
-        + "(vae_torch.samplers): prior (z ~ N(0, I), the default), temperature:T "
-        "(z ~ N(0, T² I)), gmm[:K[:full|tied|diag|spherical]] (a Gaussian mixture fitted to the "
-        "run's training codes, default 10 components, full; fitted once and kept in RUN/samplers)",
+        help="where the codes come from " + SAMPLERS_HELP,
     )
     p.add_argument(
         "--out",
@@ -591,6 +593,14 @@ def add_compare(sub) -> None:
         default=1000,
         metavar="N",
         help="samples per run judged by the dataset's classifier (default 1000)",
+    )
+    p.add_argument(
+        "--samplers",
+        type=comma_list,
+        default=(),
+        metavar="NAME,...",
+        help="judge --samples samples of each of these samplers too, a row per run and "
+        "sampler " + SAMPLERS_HELP,
     )
     add_checkpoint(p)
     add_options(p)

@@ -3,9 +3,12 @@
 For each run: the parameters of encoder and decoder (sum(p.numel() for p in
 module.parameters())), the test ELBO with its two parts, the importance-weighted
 estimate IWAE_k of log p(x) (a tighter bound: the log-likelihood itself is
-intractable), the training time and where it ran. Written as comparison.md,
-comparison.json and one figure of each model's samples (the same z ~ N(0, I)
-where the latent sizes agree), in ``out``.
+intractable), the training time and where it ran; with ``samplers``, the judged
+samples of each sampler fitted to each run's codes (``vae_torch.samplers``) in a second
+table, a row per run and sampler, the model's own prior first. Written as comparison.md,
+comparison.json and one figure of each model's samples (z ~ p(z), each model's prior:
+the same draws of N(0, I) where the latent sizes agree and the priors are N(0, I)), in
+``out``.
 
 Only runs on the same data, pixel view and likelihood are compared: the ELBO of a
 Gaussian likelihood on dequantized pixels and the BCE of grey levels are numbers
@@ -22,7 +25,7 @@ from vae_numpy.run.io import write_json, write_text
 from vae_numpy.run.options import DEFAULTS, Options
 from vae_torch.checkpoint import LoadedRun, load_run
 from vae_torch.device import resolve_device
-from vae_torch.evaluation import Bounds, Evaluation, evaluation_of
+from vae_torch.evaluation import Bounds, Evaluation, evaluation_of, specs_judged
 from vae_torch.latent import each_class
 from vae_torch.models import VAE
 from vae_torch.plotting import DPI, as_images, save, show_grid
@@ -47,10 +50,12 @@ def compare_runs(
     options: Options = DEFAULTS,
     samples: int | None = 1000,
     checkpoint: str = "best",
+    samplers: tuple[str, ...] = (),
 ) -> dict:
-    """Compare ``runs`` (their ``checkpoint`` parameters, with ``samples`` samples judged;
-    None: none); writes comparison.{md,json,png,svg} into ``out`` (default: a folder
-    "comparison" beside the first run) and returns the JSON record."""
+    """Compare ``runs`` (their ``checkpoint`` parameters, with ``samples`` samples judged,
+    of the prior and of each of ``samplers``; None: none); writes comparison.{md,json,png,
+    svg} into ``out`` (default: a folder "comparison" beside the first run) and returns the
+    JSON record."""
     runs = [Path(r) for r in runs]
     if len(runs) < 2:
         raise VaeError("give at least two run folders to compare")
@@ -65,7 +70,13 @@ def compare_runs(
     rows = []
     for name, item in zip(names, loaded, strict=True):
         evaluation, reused = evaluation_of(
-            item.folder, k=k, samples=samples, checkpoint=item.which, options=options, reuse=reuse
+            item.folder,
+            k=k,
+            samples=samples,
+            checkpoint=item.which,
+            options=options,
+            reuse=reuse,
+            samplers=samplers,
         )
         rows.append(comparison_row(name, item, evaluation, reused))
     first = loaded[0].config
@@ -77,6 +88,7 @@ def compare_runs(
         "test_examples": evaluation.examples,
         "units": "nats per example; training time in seconds (optimisation steps only)",
         "runs": rows,
+        "samplers": specs_judged(samplers),
     }
     out = Path(out) if out is not None else runs[0].parent / "comparison"
     table = markdown_table(record)
@@ -142,6 +154,8 @@ def comparison_row(name: str, item: LoadedRun, evaluation: Evaluation, reused: b
         "checkpoint": item.checkpoint,
         "active_units": evaluation.latent.active_units,
         "sample_quality": evaluation.sample_quality,
+        "prior": item.model.prior.describe(),
+        "samplers": evaluation.samplers or {},
     }
 
 
@@ -208,14 +222,35 @@ def markdown_table(record: dict) -> str:
             r["trained_on"],
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if record.get("samplers"):
+        lines += ["", *sampler_table(record)]
     return "\n".join(lines)
+
+
+def sampler_table(record: dict) -> list[str]:
+    """A row per run and sampler: the model's prior first, then each sampler fitted to its
+    codes, on the compared sample scores."""
+    head = ["run", "codes from", *(column.header for column in compared_columns())]
+    lines = [
+        "samplers: the same number of samples of each, judged alike; only the prior's are "
+        "the model's own",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|---|---|" + "---:|" * len(compared_columns()),
+    ]
+    for r in record["runs"]:
+        rows = [(f"prior, {r['prior']}", r["sample_quality"])]
+        rows += [(spec, r["samplers"].get(spec)) for spec in record["samplers"]]
+        for label, q in rows:
+            lines.append("| " + " | ".join([r["name"], label, *sample_cells(q)]) + " |")
+    return lines
 
 
 def samples_side_by_side(
     models: list[VAE], names: list[str], seed: int, rows: list[dict]
 ) -> Figure:
-    """One 2x5 grid of E[x|z], z ~ N(0, I), per model; the same generator seed for each;
-    each titled with its recognisable share where the samples were judged."""
+    """One 2x5 grid of E[x|z], z ~ p(z) (each model's prior), per model; the same generator
+    seed for each; each titled with its recognisable share where the samples were judged."""
     fig = Figure(figsize=(4.2 * len(models), 3.1), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, len(models))
     for ax, model, name, row in zip(axes, models, names, rows, strict=True):
@@ -226,7 +261,7 @@ def samples_side_by_side(
         if q and "n/a" not in q:
             title += f"; recognisable {Estimate.of(q['recognisable_share']).show(2)}"
         show_grid(ax, images, 2, 5, title)
-    fig.suptitle(f"E[x|z] for z ~ N(0, I) (seed {seed})", fontsize=10)
+    fig.suptitle(f"E[x|z] for z ~ p(z), each model's prior (seed {seed})", fontsize=10)
     return fig
 
 
@@ -238,7 +273,7 @@ def judge_line(q: dict | None) -> str:
         return f"samples: n/a, {q['n/a']}"
     j = q["judge"]
     return (
-        f"samples: {q['samples']:,} E[x|z], z ~ N(0, I), per run, judged by a CNN with test "
+        f"samples: {q['samples']:,} E[x|z], z ~ p(z), per run, judged by a CNN with test "
         f"accuracy {j['test_accuracy']:.3f} that recognises {j['test_confident_share']:.3f} "
         f"of real test images (confidence >= {j['confident']}); the Fréchet distance of "
         f"{q['samples']:,} training images to the test images is "

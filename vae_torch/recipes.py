@@ -15,6 +15,9 @@ EMOJI_SIZE = (32, 32)
 CONV = {"model": "conv", "channels": (32, 64), "strides": (2, 2), "hidden": (256,)}
 GAUSSIAN_CONV = CONV | {"likelihood": "gaussian", "pixels": "dequantized", "latent_dim": 4}
 SIGMAS = (0.05, 0.1, 0.2, 0.3)
+# the VampPrior of the sampling recipes (chapter 13): 100 pseudo-inputs, a fifth of Tomczak
+# & Welling's 500, since each training step encodes them all
+VAMP = {"prior": "vamp", "components": 100}
 WIDE = {"model": "mlp", "hidden": (512, 512), "latent_dim": 32}  # best-fashion's network
 GAUSSIAN_MLP = {
     "model": "mlp",
@@ -73,7 +76,8 @@ RECIPES = {
             "digits: test ELBO, ELBO / reconstruction / KL curves, samples (judged), "
             "interpolations; a 4-D latent, whose samples the judge recognises far more often, "
             "beside a 16-D one, whose ELBO is far higher; and the recipe's best sampler, the "
-            "4-D model wider and trained with an MMD penalty pulling its codes to the prior",
+            "4-D model wider and trained with an MMD penalty pulling its codes to the prior; "
+            "and the 4-D model with a prior it learns, the VampPrior, pulled to its codes",
             dataset=DIGITS,
             epochs={"mnist": 10, "mnist-5k": 60},
             runs={
@@ -81,6 +85,8 @@ RECIPES = {
                 "latent-16": GAUSSIAN_CONV | {"sigma": 0.1, "latent_dim": 16},
                 "mmd-wide": GAUSSIAN_CONV  # chapter 9: what the MMD and the width each add
                 | {"sigma": 0.1, "mmd": 300.0, "channels": (64, 128), "hidden": (512,)},
+                # chapter 13: conv-gaussian with a prior it learns instead of N(0, I)
+                "vamp": GAUSSIAN_CONV | {"sigma": 0.1} | VAMP,
             },
             figures=(
                 "elbo-curves",
@@ -98,12 +104,14 @@ RECIPES = {
             handouts=("elbo-problem-set", "latent-space-problem-set"),
             question="a conv VAE with the summed BCE on Fashion-MNIST: test reconstruction "
             "loss, reconstructions, samples, hist2d of the two latent dimensions of highest "
-            "variance, traversals; and a 2-D latent, whose plane is the whole manifold",
+            "variance, traversals; a 2-D latent, whose plane is the whole manifold; and the "
+            "20-D model with a prior it learns, the VampPrior",
             dataset="fashion-mnist",
             epochs={"fashion-mnist": 10},
             runs={
                 "latent-20": CONV | {"pixels": "grey", "latent_dim": 20},
                 "latent-2": CONV | {"pixels": "grey", "latent_dim": 2},
+                "latent-20-vamp": CONV | {"pixels": "grey", "latent_dim": 20} | VAMP,
             },
             figures=(
                 "elbo-curves",

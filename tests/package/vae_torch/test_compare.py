@@ -30,7 +30,8 @@ def pair(tmp_path_factory):
 
 @pytest.mark.slow
 def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
-    code = main(["compare", *map(str, pair), "--k", "5", "--out", str(tmp_path)])
+    argv = ["compare", *map(str, pair), "--k", "5", "--out", str(tmp_path)]
+    code = main([*argv, "--samplers", "temperature:0.8"])
     out = capsys.readouterr().out
     assert code == 0
     record = json.loads((tmp_path / "comparison.json").read_text())
@@ -52,12 +53,15 @@ def test_the_comparison_counts_every_parameter(capsys, pair, tmp_path):
         "total": 2 * (784 * 2 + 2) + 2 * 784 + 784,
     }
     table = (tmp_path / "comparison.md").read_text()
-    assert table.count("\n| ") == 3  # the header and one row per run
-    for row in record["runs"]:  # judged samples, their scores in the table
-        q = row["sample_quality"]
-        assert q["samples"] == 1000
-        share = q["recognisable_share"]
-        assert f"{share['value']:.3f} ± {share['standard_error']:.3f}" in table
+    # the header and one row per run; then the samplers' header and a row per run and sampler
+    assert table.count("\n| ") == 3 + 1 + 2 * 2
+    for row in record["runs"]:  # judged samples, their scores in the tables
+        for label, q in (("prior, N(0, I)", row["sample_quality"]), *row["samplers"].items()):
+            assert q["samples"] == 1000
+            share = q["recognisable_share"]
+            cell = f"{share['value']:.3f} ± {share['standard_error']:.3f}"
+            assert f"| {row['name']} | {label} | {cell} |" in table
+        assert set(row["samplers"]) == {"temperature:0.8"}
     assert "judged by a CNN with test accuracy" in table
     assert (tmp_path / "comparison.png").stat().st_size > 0
     assert (tmp_path / "comparison.svg").stat().st_size > 0
