@@ -87,10 +87,17 @@ def metrics(experiment: str) -> dict:
     return json.loads((FIGURES / experiment / "metrics.json").read_text())
 
 
+FORMAT = re.compile(r"[,_]?(\.\d+)?[defg%]")  # the format specs a {metric} may end with
+
+
 class Metric(SphinxRole):
     def run(self):
         experiment, _, path = self.text.partition(":")
-        path, _, spec = path.partition(":")  # an optional format, e.g. .3f
+        head, _, tail = path.rpartition(":")  # an optional format after the last colon,
+        if head and FORMAT.fullmatch(tail):  # e.g. .3f; a key may hold colons (gmm:50:full)
+            path, spec = head, tail
+        else:
+            spec = ""
         try:
             value = metrics(experiment)
             for key in path.split("/" if "/" in path else "."):

@@ -438,6 +438,22 @@ HOLE_IMAGES = 1000  # posteriors in q̄ (a seeded subset of the test set)
 HOLE_DRAWS = 4000  # prior draws behind the share of prior mass on holes
 
 
+def prior_in_plane(model, dims: list[int], generator: torch.Generator):
+    """The model's prior in the plane of ``dims``: its log-density there (a function of
+    z (M, 2), float64 on the CPU) and HOLE_DRAWS draws of it. N(0, I) stays N(0, I); the
+    VampPrior's marginal is the mixture of its components' marginals (13.1)."""
+    if model.prior.factorises:
+        draws = torch.randn((HOLE_DRAWS, 2), generator=generator, dtype=torch.float64)
+        return gaussian.log_std_normal, draws
+    mu, log_var = (
+        t.detach().cpu().double()[:, dims] for t in model.prior.posteriors(model.encoder)
+    )
+    k = torch.randint(len(mu), (HOLE_DRAWS,), generator=generator)
+    eps = torch.randn((HOLE_DRAWS, 2), generator=generator, dtype=torch.float64)
+    draws = gaussian.reparameterize(mu[k], log_var[k], eps)
+    return (lambda z: gaussian.log_mixture_normal(z, mu, log_var)), draws
+
+
 @register_figure("holes-2d", (6.2, 5.6), needs_two_dims)
 def holes_2d(ctx: Context) -> Figure:
     """The prior against the aggregate posterior q̄ of the test images in the plane of the
@@ -450,9 +466,9 @@ def holes_2d(ctx: Context) -> Figure:
     grid = torch.linspace(-3.5, 3.5, 281, dtype=torch.float64)
     gy, gx = torch.meshgrid(grid, grid, indexing="ij")
     plane = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-    log_ratio = log_density_ratio(plane, mu, log_var).reshape(gx.shape) / math.log(10)
-    draws = torch.randn((HOLE_DRAWS, 2), generator=cpu, dtype=torch.float64)
-    in_hole = (log_density_ratio(draws, mu, log_var) < -math.log(HOLE_RATIO)).double()
+    log_prior, draws = prior_in_plane(ctx.model, dims, cpu)
+    log_ratio = log_density_ratio(plane, mu, log_var, log_prior).reshape(gx.shape) / math.log(10)
+    in_hole = (log_density_ratio(draws, mu, log_var, log_prior) < -math.log(HOLE_RATIO)).double()
     share = in_hole.mean().item()
     se = math.sqrt(share * (1 - share) / HOLE_DRAWS)
     fig = figure_of("holes-2d")
@@ -469,14 +485,16 @@ def holes_2d(ctx: Context) -> Figure:
     ax.contour(
         gx.numpy(), gy.numpy(), log_ratio.numpy(), levels=[-1.0], colors="black", linewidths=1
     )
-    for r in (1, 2, 3):
-        ax.add_patch(Circle((0, 0), r, fill=False, color="gray", lw=0.8, ls="--"))
+    standard = ctx.model.prior.factorises
+    if standard:
+        for r in (1, 2, 3):
+            ax.add_patch(Circle((0, 0), r, fill=False, color="gray", lw=0.8, ls="--"))
     ax.set_aspect("equal")
     ax.set(xlabel=f"z[{dims[0]}]", ylabel=f"z[{dims[1]}]")
     ax.set_title(
         f"red: holes, where p(z) > {HOLE_RATIO:g} q̄(z) (black line); q̄ of {HOLE_IMAGES} test "
         f"images;\nthey hold {share:.3f} ± {se:.3f} of the prior's mass in this plane; "
-        "dashed: p at 1, 2, 3σ",
+        + ("dashed: p at 1, 2, 3σ" if standard else f"p: the {ctx.model.prior.describe()}"),
         fontsize=8,
     )
     ctx.report["holes"] = {

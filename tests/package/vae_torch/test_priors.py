@@ -227,3 +227,20 @@ def test_the_numpy_twin_of_a_vamp_model_is_refused():
 
     with pytest.raises(VaeError, match="vae_numpy has only N\\(0, I\\)"):
         to_numpy(vamp_model().float())
+
+
+def test_the_holes_figure_measures_against_the_vamp_prior_s_marginal_in_its_plane():
+    """holes-2d compares q̄ with the prior in a plane: for the VampPrior, the mixture of its
+    components' marginals there, and draws of that marginal."""
+    from vae_torch.figures.course import HOLE_DRAWS, prior_in_plane
+
+    model = vamp_model()
+    model.prior.start(torch.rand(30, 16, dtype=torch.float64), torch.Generator().manual_seed(2))
+    mu_k, log_var_k = (t.detach()[:, [2, 0]] for t in model.prior.posteriors(model.encoder))
+    log_p, draws = prior_in_plane(model, [2, 0], torch.Generator().manual_seed(0))
+    z = torch.randn(9, 2, dtype=torch.float64)
+    torch.testing.assert_close(log_p(z), mixture(mu_k, log_var_k).log_prob(z))
+    assert draws.shape == (HOLE_DRAWS, 2)
+    # the draws' mean is the components' mean, within four standard errors per coordinate
+    se = draws.std(dim=0) / math.sqrt(len(draws))
+    assert ((draws.mean(dim=0) - mu_k.mean(dim=0)).abs() < Z * se).all()
