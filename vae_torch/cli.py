@@ -80,6 +80,15 @@ def cmd_data_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_clean(args: argparse.Namespace) -> int:
+    from vae_numpy.data.imports import imports_root
+    from vae_numpy.data.imports.write import cleaned_line, remove_leftovers
+
+    root = args.to.expanduser() if args.to is not None else imports_root()
+    print(cleaned_line(root, *remove_leftovers(root)))
+    return 0
+
+
 def cmd_data_emoji(args: argparse.Namespace) -> int:
     from vae_numpy.data.folders import write_emoji_folder
 
@@ -361,7 +370,7 @@ def add_options(p: argparse.ArgumentParser, device: bool = True) -> None:
     )
 
 
-DATA_ACTIONS = ("show", "import", "export", "emoji")
+DATA_ACTIONS = ("show", "import", "clean", "export", "emoji")
 
 
 def add_data(sub) -> None:
@@ -384,6 +393,20 @@ def add_data(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/data"), help="folder for the preview PNG")
     p.set_defaults(run=cmd_data)
     add_data_import(actions)
+    p = actions.add_parser(
+        "clean",
+        help="remove what killed imports left (part folders nobody holds), saying the bytes freed",
+        description="Remove the leftovers of interrupted imports in the imports folder: part "
+        "folders whose lock no running import holds (or, without a lock, older than this "
+        "command), and replaced datasets a killed import had moved aside. Imports nothing; the "
+        "next vae data import does the same first.",
+    )
+    p.add_argument(
+        "--to",
+        type=Path,
+        help="the folder given to vae data import --to (default: the user cache's imports)",
+    )
+    p.set_defaults(run=cmd_data_clean)
     p = actions.add_parser(
         "export",
         help="write a dataset as PNG files, one sub-folder per class, train/ and test/",

@@ -29,10 +29,11 @@ and ``manifest.json`` (shape, classes, counts, the source, the split, the conver
 and the SHA-256 of every file, and of the manifest's own content). It is written into
 a temporary folder beside its destination (locked while its import runs) and renamed
 into place when complete, so a kill at any moment leaves no half-written dataset under
-the name, and the next import removes the folder a killed one left; a dataset whose
-pixels would not fit in memory as float32 (as training holds them) is refused first;
-the images stream through a memory-mapped file, so memory stays bounded whatever their
-number. On every use the files and the manifest are checked against their checksums.
+the name, and the next import (or ``vae data clean``) removes the folder a killed one
+left; a dataset whose pixels would not fit in memory as float32 (as training holds
+them) is refused first; the images stream through a memory-mapped file, so memory
+stays bounded whatever their number. On every use the files and the manifest are
+checked against their checksums.
 """
 
 from vae_numpy.data.imports.imported import ImportedDataset, find_import

@@ -137,10 +137,7 @@ class ImportReport:
                 f"starts with '.' is no class and no image): {names}{more}"
             )
         if self.cleaned[0]:
-            lines.append(
-                f"removed {self.cleaned[0]} leftover(s) of interrupted imports in "
-                f"{self.folder.parent}, freeing {shown_bytes(self.cleaned[1])}"
-            )
+            lines.append(cleaned_line(self.folder.parent, *self.cleaned))
         lines.append(f"written to {self.folder}; train with --dataset {m['name']}")
         return lines
 
@@ -269,6 +266,17 @@ def remove_leftovers(root: Path) -> tuple[int, int]:
         folder.with_suffix(".lock").unlink(missing_ok=True)
         found += 1
     return found, freed
+
+
+def cleaned_line(root: Path, found: int, freed: int) -> str:
+    """What ``remove_leftovers(root)`` did, in words: ``vae data import`` and ``vae data
+    clean`` say it."""
+    if not found:
+        return f"nothing to clean in {root}: no leftovers of interrupted imports"
+    return (
+        f"removed {found} leftover(s) of interrupted imports in {root}, "
+        f"freeing {shown_bytes(freed)}"
+    )
 
 
 def in_use(folder: Path) -> bool:

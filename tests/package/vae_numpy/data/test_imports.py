@@ -307,6 +307,62 @@ def test_leftovers_are_removed_but_never_a_running_imports_folder(tmp_path, caps
         running.wait()
 
 
+def test_data_clean_removes_the_leftovers_but_never_a_running_imports_folder(capsys):
+    """vae data clean removes what vae data import removes first (remove_leftovers): the
+    part folder of an import killed while it held its lock, a lock-less one older than
+    the command and a replaced dataset a killed process moved aside; it imports nothing
+    and keeps the folder a running import holds."""
+    root = imports_root()
+    root.mkdir(parents=True)
+    killed, running = (
+        subprocess.Popen(
+            [sys.executable, "-c", HOLD_AN_IMPORT, str(root)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    )
+    try:
+        assert killed.stdout.readline() == "ready\n" and running.stdout.readline() == "ready\n"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        old = root / ".legacy.abc123.part"
+        old.mkdir()
+        (old / "all-0.npy").write_bytes(bytes(3000))
+        os.utime(old, (time.time() - 3600, time.time() - 3600))
+        moved = root / ".x.999999999.old"  # no such process id
+        moved.mkdir()
+        (moved / "train-images.npy").write_bytes(bytes(500))
+        assert len(list(root.glob(".running.*"))) == 4  # two part folders, two locks
+
+        code, out, err = vae(capsys, "data", "clean")
+        assert (code, err) == (0, "")
+        assert out == f"removed 3 leftover(s) of interrupted imports in {root}, freeing 4.5 kB\n"
+        left = sorted(p.name for p in root.iterdir())
+        assert len(left) == 2  # the running import's folder and lock, nothing imported
+        assert left[0].startswith(".running.") and left[0].endswith(".lock")
+        assert left[1] == left[0].replace(".lock", ".part")
+
+        code, out, _ = vae(capsys, "data", "clean")
+        assert code == 0
+        assert out == f"nothing to clean in {root}: no leftovers of interrupted imports\n"
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_data_clean_cleans_the_folder_given_to_import_with_to(tmp_path, capsys):
+    part = tmp_path / "mine" / ".gone.abc123.part"
+    part.mkdir(parents=True)
+    (part / "all-0.npy").write_bytes(bytes(1234))
+    os.utime(part, (time.time() - 3600, time.time() - 3600))
+    code, out, _ = vae(capsys, "data", "clean", "--to", tmp_path / "mine")
+    assert code == 0
+    assert out == (
+        f"removed 1 leftover(s) of interrupted imports in {tmp_path / 'mine'}, freeing 1.2 kB\n"
+    )
+    assert not any((tmp_path / "mine").iterdir())
+    assert not imports_root().exists()  # the user cache's imports untouched
+
+
 # -- bad input: one line each, naming the file and the fix, nothing written -------------
 
 
