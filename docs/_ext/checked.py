@@ -158,5 +158,5 @@ def setup(app):
     app.add_directive("equation", Equation)
     app.add_directive("handouts", Handouts)
     app.add_role("metric", Metric())
-    app.add_css_file("checked.css")
+    app.add_css_file("checked.css", priority=600)  # after KaTeX's, which it amends
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
