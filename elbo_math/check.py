@@ -87,11 +87,26 @@ def combine(*results: CheckResult) -> CheckResult:
     return CheckResult(all(r.passed for r in results), " | ".join(r.detail for r in results))
 
 
-def latex_chain(lhs: str, steps: Sequence[sp.Expr]) -> str:
-    """An aligned derivation: lhs = step_0 = step_1 = ..."""
-    lines = [f"{lhs} &= {tex(steps[0])}"]
-    lines += [f"&= {tex(step)}" for step in steps[1:]]
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+def latex_chain(lhs: str, steps: Sequence[sp.Expr], result: str = "") -> str:
+    """An aligned derivation, a row a step: lhs = step_0 = step_1 = ... = result. A step
+    that is a sum of integrals gets a row an integral (a display of two side by side is
+    wider than the notes' text column)."""
+    rows = [row for step in steps for row in _step_rows(step)]
+    rows += [f"&= {result}"] if result else []
+    return "\\begin{aligned}\n" + lhs + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def _step_rows(step: sp.Expr) -> list[str]:
+    """'&= a + b' as one row, or, for a sum of integrals, 'a' then '+ b' on a row below,
+    in the order and with the signs sympy prints them."""
+    if not (step.is_Add and sum(term.has(sp.Integral) for term in step.args) > 1):
+        return [f"&= {tex(step)}"]
+    first, *rest = step.as_ordered_terms()
+    rows = [f"&= {tex(first)}"]
+    for term in rest:
+        sign, term = ("-", -term) if term.could_extract_minus_sign() else ("+", term)
+        rows.append(f"&\\quad {sign} {tex(term)}")
+    return rows
 
 
 def _short(expr: sp.Expr, limit: int = 160) -> str:

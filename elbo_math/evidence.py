@@ -194,8 +194,11 @@ def decomposition_check(steps: Sequence[sp.Expr] = DECOMPOSITION_STEPS) -> Check
         id="elbo.evidence_decomposition",
         title="log p(x) = ELBO + KL(q(z|x) ‖ p(z|x)), derived from ∫ q log p(x) dz",
         equation="(2.1)",
-        latex=latex_chain(r"\log p(x)", steps)
-        + r" = \mathrm{ELBO}(x) + \mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))",
+        latex=latex_chain(
+            r"\log p(x)",
+            steps,
+            r"\mathrm{ELBO}(x) + \mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))",
+        ),
         run=lambda: verify_chain(sp.log(p_x), steps, ELBO + KL_POSTERIOR),
     )
 
@@ -205,8 +208,11 @@ def reconstruction_check(steps: Sequence[sp.Expr] = RECONSTRUCTION_STEPS) -> Che
         id="elbo.reconstruction_minus_kl",
         title="ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))",
         equation="(2.5)",
-        latex=latex_chain(r"\mathrm{ELBO}(x)", steps)
-        + r" = \mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))",
+        latex=latex_chain(
+            r"\mathrm{ELBO}(x)",
+            steps,
+            r"\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))",
+        ),
         run=lambda: verify_chain(ELBO, steps, expect(sp.log(p_lik)) - KL_PRIOR),
     )
 
@@ -216,8 +222,11 @@ def entropy_form_check(steps: Sequence[sp.Expr] = ENTROPY_STEPS) -> Check:
         id="elbo.joint_plus_entropy",
         title="ELBO = E_q[log p(x,z)] + H[q(z|x)]",
         equation="(2.6)",
-        latex=latex_chain(r"\mathrm{ELBO}(x)", steps)
-        + r" = \mathbb{E}_q[\log p(x, z)] + \mathbb{H}[q(z \mid x)]",
+        latex=latex_chain(
+            r"\mathrm{ELBO}(x)",
+            steps,
+            r"\mathbb{E}_q[\log p(x, z)] + \mathbb{H}[q(z \mid x)]",
+        ),
         run=lambda: verify_chain(ELBO, steps, expect(sp.log(p_joint)) + ENTROPY),
     )
 

@@ -74,5 +74,7 @@ LATEX_NAMES = {
 
 
 def tex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr`` with the package's symbol names (log σ², x̂, ℓ)."""
-    return sp.latex(expr, symbol_names=LATEX_NAMES)
+    """LaTeX of ``expr`` with the package's symbol names (log σ², x̂, ℓ). An integral's
+    limits sit beside its sign (``\\int_{-\\infty}^{\\infty}``), not above and below it
+    (sympy's ``\\int\\limits``), which stacks them and makes every row of a derivation taller."""
+    return sp.latex(expr, symbol_names=LATEX_NAMES).replace(r"\int\limits", r"\int")
