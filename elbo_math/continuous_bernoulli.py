@@ -95,9 +95,9 @@ CHECKS = (
         id="likelihood.continuous_bernoulli",
         title="the continuous Bernoulli: BCE of grey levels plus log C(η) is a density on [0, 1]",
         equation="(3.7)",
-        latex=r"\int_0^1 C(\lambda)\,\lambda^x (1-\lambda)^{1-x}\,dx = 1, \quad"
-        r" C = \frac{\eta}{\tanh(\eta/2)}, \quad \log p(x \mid \eta) = x\eta"
-        r" - \operatorname{softplus}(\eta) + \log C(\eta)",
+        latex=r"\begin{gathered}\int_0^1 C(\lambda)\,\lambda^x (1-\lambda)^{1-x}\,dx = 1, \quad"
+        r" C = \frac{\eta}{\tanh(\eta/2)}, \\ \log p(x \mid \eta) = x\eta"
+        r" - \operatorname{softplus}(\eta) + \log C(\eta)\end{gathered}",
         run=verify_normaliser,
     ),
     Check(

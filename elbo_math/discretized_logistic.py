@@ -121,10 +121,10 @@ CHECKS = (
         id="likelihood.discretized_logistic",
         title="the discretised logistic: the 256 bin masses of an 8-bit value sum to 1",
         equation="(3.10)",
-        latex=r"\sum_{k=0}^{255} P(k) = 1, \quad P(k) = F\!\left(x_k + \tfrac{1}{255}\right)"
-        r" - F\!\left(x_k - \tfrac{1}{255}\right), \quad F(t) = \operatorname{sigmoid}"
-        r"\!\left(\frac{t - \mu}{s}\right), \quad F(x_{255} + \tfrac{1}{255}) := 1,"
-        r" \; F(x_0 - \tfrac{1}{255}) := 0",
+        latex=r"\begin{gathered}\sum_{k=0}^{255} P(k) = 1, \quad"
+        r" P(k) = F\!\left(x_k + \tfrac{1}{255}\right) - F\!\left(x_k - \tfrac{1}{255}\right),"
+        r" \\ F(t) = \operatorname{sigmoid}\!\left(\frac{t - \mu}{s}\right), \quad"
+        r" F(x_{255} + \tfrac{1}{255}) := 1, \; F(x_0 - \tfrac{1}{255}) := 0\end{gathered}",
         run=verify_sum,
     ),
     Check(
@@ -139,9 +139,10 @@ CHECKS = (
         id="likelihood.discretized_logistic_stable",
         title="a bin's mass as a product of sigmoids: its logarithm never takes log 0",
         equation="(3.12)",
-        latex=r"\operatorname{sigmoid}(a) - \operatorname{sigmoid}(b) = \operatorname{sigmoid}(a)"
-        r"\,\operatorname{sigmoid}(-b)\,\left(1 - e^{-(a - b)}\right), \quad"
-        r" a = \frac{x_k + \frac{1}{255} - \mu}{s}, \; b = \frac{x_k - \frac{1}{255} - \mu}{s}",
+        latex=r"\begin{gathered}\operatorname{sigmoid}(a) - \operatorname{sigmoid}(b)"
+        r" = \operatorname{sigmoid}(a)\,\operatorname{sigmoid}(-b)\,\left(1 - e^{-(a - b)}\right),"
+        r" \\ a = \frac{x_k + \frac{1}{255} - \mu}{s}, \; b = \frac{x_k - \frac{1}{255} - \mu}{s}"
+        r"\end{gathered}",
         run=verify_stable,
     ),
     Check(

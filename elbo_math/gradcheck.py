@@ -66,9 +66,11 @@ def verify_stencil(name: str, claimed_stencil: sp.Expr, claimed_error: sp.Expr) 
 
 
 def statement(stencil: sp.Expr, error: sp.Expr) -> str:
-    """stencil = f′(θ) + error + O(h^{n+2}) in LaTeX."""
+    """stencil = f′(θ) + error + O(h^{n+2}) in LaTeX, as two rows of an aligned block (the
+    stencil, then the expansion), so that the two statements of (6.10) fit the notes' column."""
     order = sp.degree(error, h) if error != 0 else TAYLOR_DEGREE - 2
-    return tex(stencil) + " = " + tex(derivative(1) + error) + f" + O(h^{{{order + 2}}})"
+    expansion = tex(derivative(1) + error) + f" + O(h^{{{order + 2}}})"
+    return f"&{tex(stencil)} \\\\ &\\qquad = {expansion}"
 
 
 def verify_central_differences(
@@ -93,9 +95,11 @@ def central_difference_check(
         id="gradcheck.fourth_order_central_difference",
         title="The gradient check's four-point central difference is f′ + O(h⁴); two-point: O(h²)",
         equation="(6.10)",
-        latex=statement(claimed_four_point, claimed_four_point_error)
-        + r",\quad "
-        + statement(claimed_two_point, claimed_two_point_error),
+        latex=r"\begin{aligned}"
+        + statement(claimed_four_point, claimed_four_point_error)
+        + r", \\ "
+        + statement(claimed_two_point, claimed_two_point_error)
+        + r"\end{aligned}",
         run=lambda: verify_central_differences(
             claimed_four_point,
             claimed_four_point_error,

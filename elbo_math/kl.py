@@ -151,10 +151,11 @@ def log_var_check(
         id="kl.log_var_form",
         title="The KL in terms of log σ², as the code evaluates it",
         equation="(4.7)",
-        latex=r"\mathrm{KL} = "
+        latex=r"\begin{aligned}\mathrm{KL} &= "
         + tex(claimed)
-        + r",\quad \mathrm{KL}_{\mathcal{N}(0,1)} = "
-        + tex(claimed_std_normal),
+        + r", \\ \mathrm{KL}_{\mathcal{N}(0,1)} &= "
+        + tex(claimed_std_normal)
+        + r"\end{aligned}",
         run=lambda: verify_log_var_forms(claimed, claimed_std_normal, claimed_expm1),
     )
 

@@ -224,12 +224,13 @@ def sigmoid_check(
         id="layer.sigmoid_derivative",
         title="sigmoid′ = y(1 − y), and the stable sigmoid and softplus equal the textbook ones",
         equation="(6.9)",
-        latex=r"\frac{d}{dt}\operatorname{sigmoid}(t) = "
+        latex=r"\begin{aligned}\frac{d}{dt}\operatorname{sigmoid}(t) &= "
         + tex(claimed)
-        + r",\ y = \operatorname{sigmoid}(t);\quad \operatorname{sigmoid}(t) = "
+        + r",\ y = \operatorname{sigmoid}(t); \\ \operatorname{sigmoid}(t) &= "
         + tex(claimed_sigmoid)
-        + r",\quad \operatorname{softplus}(t) = "
-        + tex(claimed_softplus),
+        + r", \\ \operatorname{softplus}(t) &= "
+        + tex(claimed_softplus)
+        + r"\end{aligned}",
         run=lambda: verify_sigmoid(claimed, claimed_sigmoid, claimed_softplus),
     )
 

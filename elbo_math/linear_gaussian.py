@@ -413,10 +413,10 @@ def closed_forms_check(claimed: ClaimedForms = closed_forms) -> Check:
         id="linear_gaussian.closed_forms",
         title="Linear Gaussian model: E_q[log p(x|z)], both KLs, H[q] and the ELBO in closed form",
         equation="(2.7)",
-        latex=r"\mathbb{E}_q[\log p(x \mid z)] = -\tfrac{D}{2}\log 2\pi s^2 - \frac{\|r - Wm\|^2 + "
-        r"\operatorname{tr}(W^\top W S)}{2s^2},\ "
-        r"\mathrm{KL}(q \,\|\, p(z)) = \tfrac12\left[\operatorname{tr} S + m^\top m - L - "
-        r"\log\det S\right]",
+        latex=r"\begin{aligned}\mathbb{E}_q[\log p(x \mid z)] &= -\tfrac{D}{2}\log 2\pi s^2"
+        r" - \frac{\|r - Wm\|^2 + \operatorname{tr}(W^\top W S)}{2s^2}, \\"
+        r" \mathrm{KL}(q \,\|\, p(z)) &= \tfrac12\left[\operatorname{tr} S + m^\top m - L"
+        r" - \log\det S\right]\end{aligned}",
         run=lambda: verify_closed_forms(claimed),
     )
 

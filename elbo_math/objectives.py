@@ -117,18 +117,18 @@ CHECKS = (
         id="objective.free_bits",
         title="Free bits: the negative ELBO plus what the floors add, an upper bound",
         equation="(12.2)",
-        latex=r"-\mathbb{E}_q[\log p(x \mid z)] + \sum_d \max(\lambda, K_d) = -\mathrm{ELBO}"
-        r" + \sum_d \max(0, \lambda - K_d) \;\ge\; -\mathrm{ELBO}",
+        latex=r"\begin{aligned}-\mathbb{E}_q[\log p(x \mid z)] + \sum_d \max(\lambda, K_d)"
+        r" &= -\mathrm{ELBO} + \sum_d \max(0, \lambda - K_d) \\ &\ge -\mathrm{ELBO}\end{aligned}",
         run=verify_free_bits,
     ),
     Check(
         id="objective.mmd",
         title="The MMD between codes and prior draws, and its unbiased estimator",
         equation="(12.3)",
-        latex=r"\mathrm{MMD}^2(P, Q) = \mathbb{E}\,k(x, x') + \mathbb{E}\,k(y, y')"
-        r" - 2\,\mathbb{E}\,k(x, y) = \mathbb{E}\Big[\tfrac{1}{n(n-1)}"
+        latex=r"\begin{aligned}\mathrm{MMD}^2(P, Q) &= \mathbb{E}\,k(x, x') + \mathbb{E}\,k(y, y')"
+        r" - 2\,\mathbb{E}\,k(x, y) \\ &= \mathbb{E}\Big[\tfrac{1}{n(n-1)}"
         r"\sum_{i \ne i'} k(x_i, x_{i'}) + \tfrac{1}{m(m-1)}\sum_{j \ne j'} k(y_j, y_{j'})"
-        r" - \tfrac{2}{nm}\sum_{i, j} k(x_i, y_j)\Big]",
+        r" \\ &\qquad - \tfrac{2}{nm}\sum_{i, j} k(x_i, y_j)\Big]\end{aligned}",
         run=verify_mmd,
     ),
 )

@@ -54,8 +54,9 @@ CHECKS = (
         id="surgery.average_kl",
         title="ELBO surgery: the average KL is mutual information plus the marginal KL",
         equation="(8.6)",
-        latex=r"\frac1N \sum_n \mathrm{KL}(q(z \mid x_n) \,\|\, p(z)) = I_q(n; z)"
-        r" + \mathrm{KL}(\bar q(z) \,\|\, p(z)), \quad \bar q(z) = \frac1N \sum_n q(z \mid x_n)",
+        latex=r"\begin{gathered}\frac1N \sum_n \mathrm{KL}(q(z \mid x_n) \,\|\, p(z)) = I_q(n; z)"
+        r" + \mathrm{KL}(\bar q(z) \,\|\, p(z)), \\ \bar q(z) = \frac1N \sum_n q(z \mid x_n)"
+        r"\end{gathered}",
         run=lambda: verify_surgery(MUTUAL_INFORMATION + MARGINAL_KL),
     ),
 )
