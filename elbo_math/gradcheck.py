@@ -9,7 +9,8 @@ For f smooth at θ, with step h > 0:
 
 the second is the stencil ``vae_numpy.gradcheck`` evaluates: its truncation error falls as
 h⁴ where the two-point form's falls as h², so at h = 1e-4 it is ~1e-16 |f⁽⁵⁾| and the
-check's error is set by round-off, ~ε_machine |f| / h, instead.
+check's error is set by round-off, ~δ_f / h, instead (δ_f the rounding error of one computed
+f: ε_machine |f| where f's terms do not cancel; vae_numpy.gradcheck measures it).
 
 Verified by substituting for every f(θ + δ) in a stencil its Taylor polynomial
 Σ_{k <= N} f⁽ᵏ⁾(θ) δᵏ/k! with N = 8 and the derivatives f⁽ᵏ⁾(θ) left symbolic: the terms

@@ -49,7 +49,6 @@ from vae_torch.quality.samples import (
 from vae_torch.training import train_torch
 
 HEIGHT, WIDTH = 8, 12  # not 28x28, not square: the shape must come from the data
-GRAD_TOLERANCE = 1e-6  # fourth-order central differences in float64 (vae_numpy.gradcheck)
 
 
 class Stripes(Dataset):
@@ -379,4 +378,4 @@ def test_the_numpy_backend_trains_with_the_toy_likelihood_and_its_gradient_check
     errors = check_gradients(
         lambda: model.loss(x, eps)[0].loss, model.params, model.backward(cache)
     )
-    assert max(errors.values()) < GRAD_TOLERANCE, errors
+    assert max(errors.values()) <= 1, errors  # in units of (6.10)'s tolerance

@@ -25,7 +25,9 @@ from elbo_math import numeric
 from vae_numpy import gradcheck, layers
 
 # The next term of the four-point stencil's error, h⁶ f⁽⁷⁾/252, is below 0.12 h² of the
-# leading one (3e-4 at h = 0.05); round-off, ~1e-16/h, is below 1e-7 of it.
+# leading one (3e-4 at h = 0.05); round-off, ~1e-16/h, is below 1e-7 of it. Richardson's
+# |D(2h) − D(h)|/15 is the leading term to 0.5 h² (2e-4 at h = 0.02), and round-off
+# ~1e-17/h, below 1e-5 of it at h = 0.01.
 LEADING_ERROR_RTOL = 1e-2
 
 PRE_ACTIVATIONS = st.floats(-100, 100)
@@ -115,6 +117,24 @@ def test_numerical_gradient_error_is_minus_h4_f5_over_30_eq_6_10(theta, step):
     )
     measured = estimate - np.cos(theta)
     assert measured == pytest.approx(predicted, rel=LEADING_ERROR_RTOL), (measured, predicted)
+
+
+@pytest.mark.parametrize("step", [0.01, 0.02])
+@pytest.mark.parametrize("theta", [-1.0, 0.3, 2.0])
+def test_the_truncation_bound_is_h4_f5_over_30_eq_6_10(theta, step):
+    """The tolerance's truncation term, twice |D(2h) − D(h)| / 15, is twice the size of
+    (6.10)'s error −h⁴ f⁽⁵⁾/30 (for sin, h⁴ |cos θ| / 30); the rest of the tolerance,
+    round-off, is a few ε_machine / h; cos θ lies within it."""
+    param = np.array([theta])
+    d = gradcheck.differences(lambda: float(np.sin(param[0])), {"theta": param}, step)["theta"]
+    fifth = gradcheck_math.derivative(5)
+    predicted = abs(
+        float(gradcheck_math.FOUR_POINT_ERROR.subs({fifth: sp.cos(theta), gradcheck_math.h: step}))
+    )
+    margin = gradcheck.TRUNCATION_MARGIN
+    assert d.truncation[0] == pytest.approx(margin * predicted, rel=LEADING_ERROR_RTOL)
+    assert d.rounding < 100 * np.finfo(np.float64).eps / step
+    assert d.error(np.cos(param)) <= 1
 
 
 # -- a broken implementation is reported ------------------------------------------------
