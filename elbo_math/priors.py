@@ -87,8 +87,9 @@ CHECKS = (
         id="prior.vamp_log_density",
         title="The VampPrior's log-density: a log-sum-exp over its K components, minus log K",
         equation="(13.1)",
-        latex=r"\log p(z) = \log \frac1K \sum_{k=1}^K q(z \mid u_k) = m + \log \sum_{k=1}^K"
-        r" e^{a_k - m} - \log K,\quad a_k = \log q(z \mid u_k)",
+        latex=r"\begin{aligned}\log p(z) &= \log \frac1K \sum_{k=1}^K q(z \mid u_k)"
+        r" \\ &= m + \log \sum_{k=1}^K e^{a_k - m} - \log K,"
+        r"\quad a_k = \log q(z \mid u_k)\end{aligned}",
         run=verify_mixture,
     ),
     Check(
