@@ -158,6 +158,92 @@ def test_a_chapter_typesets_its_equations_and_loads_its_figures(page, site, chap
     assert displays.count() >= checked.count()
 
 
+# Every page of the notes (the site's pages are its source files: chapters, reference
+# pages, notebooks), at a phone's width and a laptop's.
+PAGES = sorted(
+    str(p.relative_to(DOCS).with_suffix(".html"))
+    for p in [*DOCS.glob("*.md"), *(DOCS / "notebooks").glob("*.md")]
+    if p.name != "README.md"
+)
+WIDTHS = (390, 1280)
+
+# One call per page: every KaTeX display (the exercises' answers opened first), its
+# formula and its number, each checked against the boxes that could hide it, from the
+# display up to the text column. A box that scrolls (overflow-x auto or scroll) may hold
+# a formula wider than itself, to its right, where the scrollbar reaches; a formula that
+# starts left of a box, or ends beyond one that does not scroll, is cut. The number's box
+# must not meet the formula's. Returns a line for each fault.
+DISPLAY_GEOMETRY = r"""() => {
+  for (const answer of document.querySelectorAll('details')) answer.open = true;
+  const column = document.querySelector('article.bd-article') || document.body;
+  const faults = [];
+  const span = (rects) => rects.reduce((u, r) => ({
+    left: Math.min(u.left, r.left), right: Math.max(u.right, r.right),
+    top: Math.min(u.top, r.top), bottom: Math.max(u.bottom, r.bottom),
+  }), {left: Infinity, right: -Infinity, top: Infinity, bottom: -Infinity});
+  const meet = (a, b) => a.left < b.right - 1 && b.left < a.right - 1
+    && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const name = (el) => el.tagName.toLowerCase() + [...el.classList].map((c) => '.' + c).join('');
+  const cut = (start, box) => {  // why box, drawn inside start, cannot be seen, or null
+    for (let el = start; el; el = el.parentElement) {
+      const overflow = getComputedStyle(el).overflowX;
+      if (overflow !== 'visible' || el === column) {
+        const left = el.getBoundingClientRect().left + el.clientLeft;
+        const right = left + el.clientWidth;
+        if (box.left < left - 1) {
+          return `starts ${Math.round(left - box.left)} px left of ${name(el)}, out of reach`;
+        }
+        if (box.right > right + 1) {
+          if (overflow !== 'auto' && overflow !== 'scroll') {
+            return `ends ${Math.round(box.right - right)} px beyond ${name(el)}`
+              + ` (overflow-x ${overflow})`;
+          }
+          box = {...box, right};  // reachable by the scrollbar; what outer boxes see
+        }
+      }
+      if (el === column) return null;
+    }
+    return null;
+  };
+  for (const display of document.querySelectorAll('.katex-display')) {
+    const html = display.querySelector('.katex-html');
+    if (!html || !display.getClientRects().length) continue;
+    const tag = html.querySelector(':scope > .tag')
+      || display.closest('div.math')?.querySelector(':scope > .eqno');
+    const parts = [...html.children].filter((c) => c !== tag)
+      .map((c) => c.getBoundingClientRect()).filter((r) => r.width > 0);
+    if (!parts.length) continue;
+    const tex = display.querySelector('annotation[encoding="application/x-tex"]');
+    const number = tag ? tag.textContent.trim() : '';
+    const source = tex ? tex.textContent.replace(/\\tag\{[^}]*\}/, '').replace(/\s+/g, ' ') : '';
+    const equation = (number ? number + ' ' : '') + source.trim().slice(0, 70);
+    const formula = span(parts);
+    const formulaCut = cut(html, formula);
+    if (formulaCut) faults.push(`${equation}: the formula ${formulaCut}`);
+    if (tag) {
+      const box = tag.getBoundingClientRect();
+      const numberCut = cut(tag.parentElement, box);
+      if (numberCut) faults.push(`${equation}: the number ${numberCut}`);
+      if (parts.some((part) => meet(part, box))) {
+        faults.push(`${equation}: the number is drawn over the formula`);
+      }
+    }
+  }
+  return faults;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", PAGES)
+def test_every_display_shows_whole_and_apart_from_its_number(page, site, name, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site}/{name}")
+    page.evaluate("document.fonts.ready")
+    faults = page.evaluate(DISPLAY_GEOMETRY)
+    assert not faults, f"{name} at {width} px: " + "".join(f"\n  {f}" for f in faults)
+
+
 @pytest.mark.slow
 def test_the_navigation_leads_through_the_chapters(page, site):
     page.goto(f"{site}/index.html")
