@@ -40,7 +40,7 @@ import torch
 
 from vae_numpy.run.errors import VaeError
 from vae_torch.models import VAE
-from vae_torch.quality.diagnostics import log_density_ratio, posteriors
+from vae_torch.quality.diagnostics import log_density_ratio, posteriors, prior_log_density
 from vae_torch.quality.estimate import Estimate
 from vae_torch.quality.judge import CONFIDENT, Judge
 from vae_torch.samplers import Prior, Sampler
@@ -349,10 +349,11 @@ def by_aggregate_density(
     model: VAE, confident: np.ndarray, z: torch.Tensor, inputs: torch.Tensor, labels: np.ndarray
 ) -> dict:
     """The recognisable share of the samples in each quarter of log q̄(z) − log p(z), lowest
-    first, q̄ the aggregate posterior of the test images (module docstring)."""
+    first, q̄ the aggregate posterior of the test images, p the model's prior (module
+    docstring)."""
     c = torch.as_tensor(labels, device=model.device) if model.n_classes else None
     mu, log_var = posteriors(model, inputs, c)
-    ratio = log_density_ratio(z, mu, log_var).numpy()
+    ratio = log_density_ratio(z, mu, log_var, prior_log_density(model)).numpy()
     quarters = np.array_split(np.argsort(ratio, kind="stable"), 4)
     return {
         "log_ratio_ranges": [[float(ratio[q].min()), float(ratio[q].max())] for q in quarters],

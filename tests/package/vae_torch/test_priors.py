@@ -244,3 +244,16 @@ def test_the_holes_figure_measures_against_the_vamp_prior_s_marginal_in_its_plan
     # the draws' mean is the components' mean, within four standard errors per coordinate
     se = draws.std(dim=0) / math.sqrt(len(draws))
     assert ((draws.mean(dim=0) - mu_k.mean(dim=0)).abs() < Z * se).all()
+
+
+def test_the_samples_coverage_is_measured_against_the_model_s_own_prior():
+    """``vae evaluate``'s quarters of log q̄(z) − log p(z) take p as the model's prior."""
+    from vae_torch.quality.diagnostics import log_density_ratio, prior_log_density
+
+    model = vamp_model()
+    mu, log_var = torch.randn(2, 7, 3, dtype=torch.float64)
+    z = torch.randn(5, 3, dtype=torch.float64)
+    mu_k, log_var_k = model.prior.posteriors(model.encoder)
+    expected = mixture(mu, log_var).log_prob(z) - mixture(mu_k, log_var_k).log_prob(z)
+    got = log_density_ratio(z, mu, log_var, prior_log_density(model))
+    torch.testing.assert_close(got, expected.detach())
