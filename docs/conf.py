@@ -28,7 +28,14 @@ bibtex_default_style = "plain"
 bibtex_reference_style = "author_year"
 source_suffix = {".md": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "figures/**/README.md", "node_modules", "**/.ipynb_checkpoints", "**/*.ipynb"]
+exclude_patterns = [
+    "_build",
+    "README.md",
+    "figures/**/README.md",
+    "node_modules",
+    "**/.ipynb_checkpoints",
+    "**/*.ipynb",
+]
 
 # The notebooks (MyST Markdown paired with .ipynb by jupytext; outputs never committed)
 # run top to bottom every time the site is built, so that their outputs are those of the
