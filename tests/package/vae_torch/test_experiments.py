@@ -103,10 +103,14 @@ def test_an_experiment_trains_evaluates_draws_and_picks_up_where_it_stopped(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "limit", 300)  # restored after
     monkeypatch.setitem(RECIPES["conditional"].runs["conv-cvae"], "channels", (4, 8))
-    # fewer samples, importance samples and samplers than the recipe's: the plumbing is
-    # the same, the judging and fitting a fifth of the time (test_samplers tests each)
+    # fewer samples, importance samples, samplers and figures than the recipe's: the
+    # plumbing is the same, the work a fraction (test_samplers and test_figures test each)
     recipe = dataclasses.replace(
-        RECIPES["conditional"], samples=200, k=10, samplers=("gmm:3", "temperature:0.8")
+        RECIPES["conditional"],
+        samples=200,
+        k=10,
+        samplers=("gmm:3", "temperature:0.8"),
+        figures=("elbo-curves", "class-grid"),
     )
     monkeypatch.setitem(RECIPES, "conditional", recipe)
     record = run_experiment(
