@@ -26,9 +26,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config):
-    """VAE_TEST_DEVICE names a device this machine has, or the run stops at once."""
+    """VAE_TEST_DEVICE names a device this machine has, or the run stops at once. Under
+    pytest-xdist each worker's torch, and every process it starts (the command line,
+    torchrun's ranks, the docs build's notebook kernels), gets its share of the cores: two
+    workers of two threads each on two cores spend their time waiting for each other."""
     import torch
     from device_under_test import DEVICE
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
 
     if DEVICE not in ("cpu", "cuda"):
         pytest.exit(f"VAE_TEST_DEVICE must be cpu or cuda, got {DEVICE!r}", returncode=4)
