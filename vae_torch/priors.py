@@ -27,6 +27,7 @@ is one more class here with its own ``log_prob`` and ``sample``.
 """
 
 import math
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import torch
@@ -37,7 +38,7 @@ from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
 
 
-class Prior(nn.Module):
+class Prior(nn.Module, ABC):
     """p(z) over ``latent_dim`` dimensions. ``encoder`` is the model's: a learned prior may
     be made of it (the VampPrior), the standard normal ignores it."""
 
@@ -48,15 +49,16 @@ class Prior(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
 
+    @abstractmethod
     def log_prob(self, z: torch.Tensor, encoder: nn.Module) -> torch.Tensor:
         """log p(z) for z (..., latent): (...)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def log_prob_dims(self, z: torch.Tensor, encoder: nn.Module) -> torch.Tensor:
         """log p_d(z_d) of each coordinate's marginal, for z (..., latent): (..., latent).
         Their sum is ``log_prob`` only where the prior factorises."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sample(
         self,
         n: int,
@@ -66,7 +68,6 @@ class Prior(nn.Module):
         dtype: torch.dtype,
     ) -> torch.Tensor:
         """n draws z ~ p(z): (n, latent)."""
-        raise NotImplementedError
 
     def kl_dims(
         self,
