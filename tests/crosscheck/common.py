@@ -46,3 +46,12 @@ def summed(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def elementwise(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reference, 1 + np.abs(reference)
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """``vae ARGV`` in this process, as a user runs it: (exit code, stdout, stderr)."""
+    from vae_torch.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -9,12 +9,12 @@ import pytest
 import torch
 from device_under_test import DEVICE
 
+from crosscheck.common import cli
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_numpy.run.folder import RunFolder
 from vae_numpy.run.options import QUIET
 from vae_torch.checkpoint import load_state, read_checkpoint
-from vae_torch.cli import main
 from vae_torch.models import build_model
 from vae_torch.training import train_torch
 
@@ -119,12 +119,6 @@ def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(VaeError, match="corrupt or not a checkpoint"):
         read_checkpoint(path)
-
-
-def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
+from crosscheck.common import cli
 from vae_numpy import gaussian as np_gaussian
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
 from vae_torch.checkpoint import load_run
-from vae_torch.cli import main
 from vae_torch.models import build_model
 from vae_torch.priors import StandardNormal, VampPrior
 from vae_torch.quality.diagnostics import latent_diagnostics
@@ -171,12 +171,6 @@ def test_diagnostics_of_a_vamp_prior_at_n01_agree_with_the_closed_form():
     for a, b in zip(at_origin.kl_per_dim, closed.kl_per_dim, strict=True):
         assert abs(a - b) < Z * se * 3
     assert vamp.average_kl == pytest.approx(vamp.mutual_information.value + vamp.marginal_kl.value)
-
-
-def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(
