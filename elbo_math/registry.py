@@ -1,6 +1,7 @@
 """Every check, in the order of the lecture notes' chapters, and lookup by identifier."""
 
 from elbo_math import (
+    autoregressive,
     continuous_bernoulli,
     discretized_logistic,
     distributed,
@@ -27,6 +28,7 @@ CHECKS: tuple[Check, ...] = (
     *likelihoods.CHECKS,  # chapter 3
     *continuous_bernoulli.CHECKS,  # chapter 3
     *discretized_logistic.CHECKS,  # chapter 3
+    *autoregressive.CHECKS,  # chapter 3
     *gaussian.CHECKS,  # chapter 4
     *kl.CHECKS,  # chapter 4
     *reparam.CHECKS,  # chapter 5

@@ -39,6 +39,11 @@ def to_numpy(model: TorchVAE) -> NumpyVAE:
             f"this model's prior is the {model.prior.describe()}; vae_numpy has only N(0, I), "
             "so it has no numpy twin"
         )
+    if model.visible is not None:
+        raise VaeError(
+            "this model's pixels are autoregressive (--autoregressive); vae_numpy's decoder "
+            "has independent pixels only, so it has no numpy twin"
+        )
     params = {
         name: np.ascontiguousarray((t.T if name.endswith(".weight") else t).detach().cpu().numpy())
         for name, t in model.state_dict().items()

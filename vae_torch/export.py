@@ -112,6 +112,12 @@ def export_onnx(
         ) from None
     loaded = load_run(run, "cpu", which)
     model = loaded.model.float().eval()
+    if model.visible is not None:
+        raise VaeError(
+            f"{run} decodes pixel by pixel (--autoregressive): its decoder is a loop over "
+            "the pixels, not one graph, and the explorer cannot run it; export a model "
+            "trained without --autoregressive"
+        )
     test = run_split(loaded.config, "test", torch.device("cpu"), torch.float32, options)
     n = min(CHECK_EXAMPLES, len(test))
     images = test.fixed[:n].reshape(n, *model.image_shape)

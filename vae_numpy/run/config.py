@@ -150,6 +150,18 @@ class TrainConfig:
     components: int = option(
         VAMP_COMPONENTS, "torch: K, the pseudo-inputs of --prior vamp", torch_only=True
     )
+    autoregressive: int | None = option(
+        None,
+        "torch, Bernoulli: each pixel's logit also takes the pixels before it (3.14), "
+        "through a MADE with this many hidden units (0: direct connections alone)",
+        torch_only=True,
+    )
+    context: int | None = option(
+        None,
+        "torch: with --autoregressive, each pixel's logit takes only the last CONTEXT pixels "
+        "before it in raster order (28 is a row of MNIST); default: all of them",
+        torch_only=True,
+    )
     n_val: int | None = option(None, "training examples held out for validation; a sixth")
     limit: int | None = option(None, "train on a seeded random subset of this many examples")
     shift: int = option(
@@ -256,6 +268,21 @@ class TrainConfig:
                 f"--free-bits floors a KL per dimension, which --prior {self.prior} (not a "
                 "product over dimensions) does not have, and --mmd pulls the codes to N(0, I), "
                 "not to a learned prior: drop them, or use --prior normal",
+            ),
+            (
+                self.autoregressive is None or self.autoregressive >= 0,
+                f"--autoregressive counts hidden units, >= 0, got {self.autoregressive}",
+            ),
+            (
+                self.autoregressive is None or self.likelihood == "bernoulli",
+                "--autoregressive adds the pixels before each pixel to its Bernoulli logit; "
+                f"--likelihood {self.likelihood} has no such logit: use --likelihood bernoulli",
+            ),
+            (
+                self.context is None or (self.autoregressive is not None and self.context >= 1),
+                f"--context counts the pixels before each pixel that --autoregressive lets its "
+                f"logit take, >= 1; got --context {self.context} with --autoregressive "
+                f"{self.autoregressive}",
             ),
             (
                 self.lr_schedule in LR_SCHEDULES,

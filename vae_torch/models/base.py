@@ -12,7 +12,10 @@ conditional model and None otherwise. With them, per example:
           log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x)
 
 p(z) is the model's ``prior`` (``vae_torch.priors``): N(0, I) unless the model was built
-with a learned one (the VampPrior), whose KL is always the Monte Carlo one.
+with a learned one (the VampPrior), whose KL is always the Monte Carlo one. A Bernoulli
+model built with ``--autoregressive`` has a ``visible`` part (``vae_torch.autoregressive``):
+each pixel's logit also takes the pixels before it (3.14), and ``decode`` draws pixel by
+pixel.
 
 The methods used by training (``terms``, ``loss``, ``log_weights``) take tensors
 as they are; the public ones (``encode``, ``reconstruct``, ``iwae``, ``sample``)
@@ -29,6 +32,7 @@ from torch import nn
 from vae_numpy.likelihoods import Likelihood
 from vae_numpy.run.errors import VaeError
 from vae_torch import gaussian
+from vae_torch.autoregressive import PixelAutoregression
 from vae_torch.objectives import elbo_loss
 from vae_torch.priors import Prior, StandardNormal
 
@@ -62,6 +66,7 @@ class VAE(nn.Module):
         self.likelihood = likelihood
         self.n_classes = n_classes  # 0: unconditional
         self.prior: Prior = StandardNormal(latent_dim)  # build_model sets the config's
+        self.visible: PixelAutoregression | None = None  # build_model, for --autoregressive
 
     # -- the mathematics ------------------------------------------------------------
 
@@ -72,12 +77,15 @@ class VAE(nn.Module):
         return nn.functional.one_hot(c, self.n_classes).to(dtype)
 
     def log_px_given_z(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """log p(x|z), summed over the pixels of each example: (3.2), (3.4), (3.7) or (3.10).
+        """log p(x|z), summed over the pixels of each example: (3.2), (3.4), (3.7), (3.10),
+        or (3.14) with the ``visible`` part, g(x_<i) added to the logits (once per image).
 
         ``out`` may carry extra leading axes (k samples); x broadcasts against it.
         """
         x = x.flatten(start_dim=x.dim() - len(self.x_shape))
         out = out.flatten(start_dim=out.dim() - len(self.x_shape)).to(x.dtype)
+        if self.visible is not None:
+            out = out + self.visible(x)
         return self.likelihood.log_prob(x, out)
 
     def mean(self, out: torch.Tensor) -> torch.Tensor:
@@ -245,12 +253,23 @@ class VAE(nn.Module):
         return self.encoder(x, self.one_hot(c))
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """E[x|z] (or E[x|z, c]) for latent codes z (B, latent), shaped like the images."""
+    def decode(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """E[x|z] (or E[x|z, c]) for latent codes z (B, latent), shaped like the images.
+        With the ``visible`` part E[x|z] has no closed form: each pixel's probability of 1
+        given z and the pixels before it, along one draw of the image (``generator``)."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise VaeError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         self.check_labels(c, len(z))
-        return self.mean(self.decoder(z.to(self.dtype), self.one_hot(c)))
+        out = self.decoder(z.to(self.dtype), self.one_hot(c))
+        if self.visible is not None:
+            probs, _ = self.visible.draw(out.flatten(start_dim=1), generator)
+            return probs.view(-1, *self.x_shape)
+        return self.mean(out)
 
     @torch.no_grad()
     def reconstruct(
@@ -265,7 +284,7 @@ class VAE(nn.Module):
         if generator is not None:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = gaussian.reparameterize(mu, log_var, eps)
-        return self.decode(z, c)
+        return self.decode(z, c, generator)
 
     @torch.no_grad()
     def sample(
@@ -284,7 +303,7 @@ class VAE(nn.Module):
         if isinstance(c, int):
             c = torch.full((n,), c, dtype=torch.long, device=self.device)
         z = self.prior_codes(n, generator) if sampler is None else sampler.codes(self, n, generator)
-        return self.decode(z, c)
+        return self.decode(z, c, generator)
 
     def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n codes z ~ p(z), the model's prior: (n, latent), the draws behind ``sample``."""

@@ -6,11 +6,13 @@ which config fields beyond the common ones decide its parameters (they go into t
 architecture record a checkpoint carries, so a checkpoint only loads into its model).
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vae_numpy.run.config import TrainConfig
 from vae_numpy.run.errors import VaeError
+from vae_torch.autoregressive import PixelAutoregression
 from vae_torch.models.base import VAE
 from vae_torch.priors import make_prior
 
@@ -51,6 +53,8 @@ def architecture(config: TrainConfig, image_shape: tuple[int, ...], n_classes: i
     record |= {"n_classes": n_classes if kind.conditional else 0}
     if config.prior != "normal":  # a learned prior's parameters; N(0, I) has none
         record |= {"prior": config.prior, "components": config.components}
+    if config.autoregressive is not None:  # the pixels' autoregressive part (3.14)
+        record |= {"autoregressive": config.autoregressive, "context": config.context}
     return record
 
 
@@ -61,6 +65,10 @@ def build_model(config: TrainConfig, image_shape: tuple[int, ...], n_classes: in
     kind = model_kind(config.model)
     model = kind.build(config, tuple(image_shape), n_classes if kind.conditional else 0)
     model.prior = make_prior(config, model.x_shape, kind.conditional)
+    if config.autoregressive is not None:
+        model.visible = PixelAutoregression(
+            math.prod(model.x_shape), config.autoregressive, config.context
+        )
     return model
 
 

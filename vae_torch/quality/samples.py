@@ -119,7 +119,7 @@ def draw_samples(
     if model.n_classes:
         c = torch.arange(n, device=model.device) % model.n_classes
     z = sampler.codes(model, n, generator)
-    return model.decode(z, c).reshape(n, *model.image_shape), c, z
+    return model.decode(z, c, generator).reshape(n, *model.image_shape), c, z
 
 
 @dataclass
