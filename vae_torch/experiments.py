@@ -151,7 +151,11 @@ def run_recipe_run(recipe: Recipe, config: TrainConfig, run: RunFolder, options:
     """Train (or continue), evaluate and draw one run of a recipe; its metrics record."""
     status = ensure_trained(config, run, options, recipe.track_latent)
     evaluation, _ = evaluation_of(
-        run, k=recipe.k, samples=recipe.samples, options=options, samplers=recipe.samplers
+        run,
+        k=recipe.k_of(run.path.name),
+        samples=recipe.samples,
+        options=options,
+        samplers=recipe.samplers,
     )
     figures = make_figures(run.path, only=recipe.figures_of(run.path.name), options=options)
     history = run.history()

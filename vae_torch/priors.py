@@ -44,6 +44,13 @@ class Prior(nn.Module, ABC):
 
     name: ClassVar[str]
     factorises: ClassVar[bool]  # p(z) = Π_d p(z_d): a KL per dimension exists
+    # why a conditional model cannot take it ("" where it can), said when it is refused
+    unconditional_only: ClassVar[str] = ""
+
+    @classmethod
+    def build(cls, config: TrainConfig, x_shape: tuple[int, ...]) -> "Prior":
+        """The prior ``config`` asks for, for a model taking examples of ``x_shape``."""
+        return cls(config.latent_dim)
 
     def __init__(self, latent_dim: int):
         super().__init__()
@@ -89,6 +96,16 @@ class Prior(nn.Module, ABC):
         return self.name
 
 
+PRIORS: dict[str, type[Prior]] = {}
+
+
+def register_prior(cls: type[Prior]) -> type[Prior]:
+    """Make ``cls`` a ``--prior`` choice, by its ``name``."""
+    PRIORS[cls.name] = cls
+    return cls
+
+
+@register_prior
 class StandardNormal(Prior):
     """N(0, I): no parameters, the KL in closed form (4.7)."""
 
@@ -113,10 +130,19 @@ class StandardNormal(Prior):
         return "N(0, I)"
 
 
+@register_prior
 class VampPrior(Prior):
     """(13.1) p(z) = (1/K) Σ_k q(z | u_k) over K pseudo-inputs u_k of ``x_shape``."""
 
     name, factorises = "vamp", False
+    unconditional_only = (
+        "mixes the encoder's posteriors at pseudo-inputs, and a conditional model's encoder "
+        "q(z|x, c) needs a class for each"
+    )
+
+    @classmethod
+    def build(cls, config, x_shape):
+        return cls(config.latent_dim, config.components, x_shape)
 
     def __init__(self, latent_dim: int, components: int, x_shape: tuple[int, ...]):
         super().__init__(latent_dim)
@@ -158,21 +184,16 @@ class VampPrior(Prior):
         return f"VampPrior, K = {self.components}"
 
 
-PRIORS: dict[str, type[Prior]] = {cls.name: cls for cls in (StandardNormal, VampPrior)}
-
-
 def make_prior(config: TrainConfig, x_shape: tuple[int, ...], conditional: bool) -> Prior:
     """The prior ``config`` names (``--prior``, ``--components``) for a model taking
     examples of ``x_shape`` to ``config.latent_dim`` dimensions; refused, in one line,
     where the model cannot take it."""
     if config.prior not in PRIORS:
         raise VaeError(f"--prior must be one of {', '.join(PRIORS)}, got {config.prior!r}")
-    if config.prior == "normal":
-        return StandardNormal(config.latent_dim)
-    if conditional:
+    cls = PRIORS[config.prior]
+    if conditional and cls.unconditional_only:
         raise VaeError(
-            "--prior vamp mixes the encoder's posteriors at pseudo-inputs, and a conditional "
-            "model's encoder q(z|x, c) needs a class for each: use --prior normal with "
+            f"--prior {cls.name} {cls.unconditional_only}: use --prior normal with "
             f"--model {config.model}, or an unconditional model"
         )
-    return VampPrior(config.latent_dim, config.components, x_shape)
+    return cls.build(config, x_shape)

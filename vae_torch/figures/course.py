@@ -319,7 +319,7 @@ def kl_per_dimension(ctx: Context) -> Figure:
     ax.set(xlabel="latent dimension d", ylabel="KL (nats per image)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(
-        f"KL(q(z_d|x) || N(0, 1)) averaged over the test set; blue: active "
+        f"KL(q(z_d|x) || {marginal_name(ctx.model)}) averaged over the test set; blue: active "
         f"({d.active_units} of {len(kl)}, Cov_x E_q[z_d] > {d.active_threshold})\n"
         f"ELBO surgery: average KL {d.average_kl:.2f} = I(n; z) "
         f"{d.mutual_information.value:.2f} + KL(q(z) || p(z)) "
@@ -330,12 +330,20 @@ def kl_per_dimension(ctx: Context) -> Figure:
     return fig
 
 
+def marginal_name(model: VAE) -> str:
+    """The prior's marginal of one latent dimension, as the figures name it."""
+    if model.prior.name == "normal":
+        return "N(0, 1)"
+    return f"p(z_d), {model.prior.describe()}"
+
+
 AGGREGATE_PANELS = 6  # the dimensions of highest KL drawn
 
 
 @register_figure("aggregate-posterior", (10.0, 3.4))
 def aggregate_posterior(ctx: Context) -> Figure:
-    """Histograms of z_d ~ q(z) = mean over test images of q(z|x), against N(0, 1): where
+    """Histograms of z_d ~ q(z) = mean over test images of q(z|x), against the prior's
+    marginal (N(0, 1), or a learned prior's, e.g. the VampPrior's mixture (13.1)): where
     the prior puts mass that q(z) leaves empty, samples from the prior decode badly."""
     d = ctx.diagnostics
     dims = np.argsort(d.kl_per_dim)[::-1][: min(AGGREGATE_PANELS, ctx.model.latent_dim)]
@@ -343,15 +351,19 @@ def aggregate_posterior(ctx: Context) -> Figure:
     fig = figure_of("aggregate-posterior")
     axes = np.atleast_1d(fig.subplots(1, len(dims), sharey=True))
     grid = torch.linspace(-4, 4, 201, dtype=torch.float64)
-    prior = gaussian.log_std_normal(grid[:, None]).exp().numpy()  # N(z; 0, 1), (4.1)
+    model = ctx.model
+    on_grid = grid[:, None].expand(-1, model.latent_dim).to(model.device, model.dtype)
+    with torch.no_grad():  # each dimension's marginal at the grid: N(z; 0, 1) (4.1) or (13.1)
+        prior = model.prior.log_prob_dims(on_grid, model.encoder).exp().double().cpu().numpy()
     for ax, dim in zip(axes, dims, strict=True):
         ax.hist(z[:, dim], bins=60, range=(-4, 4), density=True, color="tab:blue", alpha=0.7)
-        ax.plot(grid.numpy(), prior, color="black", linewidth=1)
+        ax.plot(grid.numpy(), prior[:, dim], color="black", linewidth=1)
         ax.set_title(f"z[{dim}], KL {d.kl_per_dim[dim]:.2f}", fontsize=8)
         ax.set_xlabel("z_d", fontsize=8)
     fig.suptitle(
         "the aggregate posterior q(z_d) (one z ~ q(z|x) per test image, blue) against the "
-        f"prior N(0, 1) (black); KL(q(z) || p(z)) = {d.marginal_kl.value:.2f} nats",
+        f"prior's {marginal_name(model)} (black); KL(q(z) || p(z)) = "
+        f"{d.marginal_kl.value:.2f} nats",
         fontsize=9,
     )
     return fig

@@ -78,14 +78,22 @@ class LatentDiagnostics:
         estimates = {k: Estimate.of(values[k]) for k in ("marginal_kl", "mutual_information")}
         return cls(**values | estimates)
 
+    @property
+    def saturated(self) -> bool:
+        """I_q(n; z) within two standard errors of its bound log N: each image's code
+        picks it out among the N (the posteriors barely overlap)."""
+        mi = self.mutual_information
+        return mi.value + 2 * mi.standard_error >= self.mutual_information_bound
+
     def line(self) -> str:
         """One line of ``vae evaluate``'s table."""
+        full = "; at its bound, each image's code tells it from the other N − 1"
         return (
             f"latent: {self.active_units} of {len(self.kl_per_dim)} dimensions active "
             f"(Cov_x E_q[z_d] > {self.active_threshold}); ELBO surgery (8.6): average KL "
             f"{self.average_kl:.2f} = I_q(n; z) {self.mutual_information.show(2)} (at most "
-            f"log N = {self.mutual_information_bound:.2f}) + KL(q(z) || p(z)) "
-            f"{self.marginal_kl.show(2)}"
+            f"log N = {self.mutual_information_bound:.2f}{full if self.saturated else ''}) "
+            f"+ KL(q(z) || p(z)) {self.marginal_kl.show(2)}"
         )
 
 

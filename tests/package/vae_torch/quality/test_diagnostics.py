@@ -83,3 +83,22 @@ def test_the_log_density_ratio_is_the_mixture_against_the_prior():
     expected = np.log(mixture) - scipy.stats.multivariate_normal(np.zeros(3)).logpdf(z)
     got = log_density_ratio(*(torch.from_numpy(a) for a in (z, mu, log_var)))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+
+
+def test_a_code_that_tells_every_image_apart_is_said_to_be_at_the_bound():
+    """Posteriors far narrower than the distances between the images' means: I_q reaches
+    log N, and the evaluation line says what that means; a code that ignores the image
+    stays far below it and says nothing."""
+    model = linear_model(6, 3, 3)
+    x = torch.rand(30, 6, dtype=torch.float64)
+    with torch.no_grad():
+        model.encoder.mu.weight.mul_(100.0)
+        model.encoder.log_var.weight.zero_()
+        model.encoder.log_var.bias.fill_(-20.0)  # σ about 5e-5
+    sharp = latent_diagnostics(model, x)
+    assert sharp.saturated and "tells it from the other N − 1" in sharp.line()
+    with torch.no_grad():
+        model.encoder.mu.weight.zero_()
+        model.encoder.log_var.bias.zero_()
+    blind = latent_diagnostics(model, x)
+    assert not blind.saturated and "N − 1" not in blind.line()
