@@ -78,6 +78,7 @@ autodoc_default_options = {"exclude-members": "__init__, __new__"}
 html_theme = "sphinx_book_theme"
 html_title = "VAEs from first principles"
 html_static_path = ["_static", str(KATEX_STATIC), str(ORT_STATIC)]
+html_favicon = "_static/favicon.svg"  # browsers ask for one; without it, a 404 on every page
 # The explorer's model (decoder.onnx, export.json, examples.json of a run, written by
 # docs/regenerate_figures.py with vae export) is served from the site's root: models/.
 html_extra_path = ["web"]

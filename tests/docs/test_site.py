@@ -156,6 +156,9 @@ def test_a_chapter_typesets_its_equations_and_loads_its_figures(page, site, chap
     checked = page.locator("p.checked-equation")
     displays = page.locator(".katex-display")
     assert displays.count() >= checked.count()
+    # the icon the browser asks for is the site's own (a 404 otherwise, on every page)
+    icon = page.evaluate("document.querySelector('link[rel~=icon]')?.href")
+    assert icon and icon.startswith(site) and page.request.get(icon).ok, icon
 
 
 # Every page of the notes (the site's pages are its source files: chapters, reference
