@@ -135,7 +135,9 @@ def samples(ctx: Context) -> Figure:
     _, gen = ctx.generators("samples")
     c = latent.each_class(ctx.model, 10)
     samples = ctx.model.sample(10, gen, c)
-    title = "E[x|z] for z ~ N(0, I)"
+    model = ctx.model
+    shown = "E[x|z]" if model.visible is None else "p(x_i = 1 | z, x_<i) along a draw"
+    title = f"{shown} for z ~ {model.prior.describe()}"
     if c is not None:
         title += ": " + ", ".join(ctx.class_name(v) for v in c.tolist())
     fig = figure_of("samples")
