@@ -55,3 +55,15 @@ def cli(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def refused_in_one_line(capsys, out, message: str, *argv) -> None:
+    """``vae ARGV`` refuses with exit code 2 and one line ``vae: error: ...`` matching the
+    regular expression ``message``, prints nothing else, and leaves no folder ``out``."""
+    import re
+
+    code, stdout, err = cli(capsys, *argv)
+    assert code == 2 and stdout == "", err
+    assert err.startswith("vae: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert not out.exists()

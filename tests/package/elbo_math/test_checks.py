@@ -87,6 +87,7 @@ STABLE_IDS = {
     "likelihood.continuous_bernoulli_mean": "(3.9)",
     "likelihood.discretized_logistic": "(3.10)",
     "likelihood.discretized_logistic_limit": "(3.11)",
+    "likelihood.autoregressive_bernoulli": "(3.14)",
     "likelihood.discretized_logistic_stable": "(3.12)",
     "likelihood.discretized_logistic_mean": "(3.13)",
     "erratum.elbo_bound_direction": "(11.1)",

@@ -92,7 +92,12 @@ class Copier(torch.nn.Module):
     def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.zeros(n, 1, dtype=torch.float64)
 
-    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         return numbered(len(z))
 
 
