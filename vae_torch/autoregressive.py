@@ -30,8 +30,9 @@ class PixelAutoregression(nn.Module):
     """g(x) for images of ``x_dim`` pixels: direct connections (strictly lower-triangular
     weights) plus, when ``hidden`` > 0, one masked hidden layer of ReLU units. Unit k
     has degree m_k in 1..x_dim − 1 (spread evenly): it sees x_j for j <= m_k and feeds
-    g_i for i > m_k, so g_i depends on x_<i alone. Starts at g = 0: the decoder of
-    independent pixels."""
+    g_i for i > m_k, so g_i depends on x_<i alone; with ``context`` N, only on the N
+    pixels before i (direct weights and hidden paths alike). Starts at g = 0: the decoder
+    of independent pixels."""
 
     def __init__(self, x_dim: int, hidden: int, context: int | None = None):
         super().__init__()

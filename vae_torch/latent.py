@@ -144,10 +144,7 @@ def decode_interpolation(
         model.check_labels(labels, 2)
         y0, y1 = model.one_hot(labels)
         y = interpolate(y0, y1, steps)
-    out = model.decoder(z, y)
-    if model.visible is not None:  # drawn pixel by pixel (3.14), as VAE.decode does
-        return model.visible.draw(out.flatten(start_dim=1))[0].view(-1, *model.x_shape)
-    return model.mean(out)
+    return model.shown(model.decoder(z, y))
 
 
 def each_class(model: VAE, n: int) -> torch.Tensor | None:

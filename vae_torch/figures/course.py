@@ -122,7 +122,9 @@ def reconstructions(ctx: Context) -> Figure:
     fig = figure_of("reconstructions")
     left, right = fig.subplots(1, 2)
     show_grid(left, ctx.images(ctx.x[idx]), 2, 5, "test images")
-    show_grid(right, ctx.images(rebuilt), 2, 5, "reconstructions E[x|z], z ~ q(z|x)")
+    show_grid(
+        right, ctx.images(rebuilt), 2, 5, f"reconstructions {ctx.model.shown_name}, z ~ q(z|x)"
+    )
     loss = -ctx.bound.log_px_given_z
     fig.suptitle(
         f"test reconstruction loss −E_q[log p(x|z)] = {loss:.2f} nats per image", fontsize=10
@@ -136,8 +138,7 @@ def samples(ctx: Context) -> Figure:
     c = latent.each_class(ctx.model, 10)
     samples = ctx.model.sample(10, gen, c)
     model = ctx.model
-    shown = "E[x|z]" if model.visible is None else "p(x_i = 1 | z, x_<i) along a draw"
-    title = f"{shown} for z ~ {model.prior.describe()}"
+    title = f"{model.shown_name} for z ~ {model.prior.describe()}"
     if c is not None:
         title += ": " + ", ".join(ctx.class_name(v) for v in c.tolist())
     fig = figure_of("samples")

@@ -265,11 +265,20 @@ class VAE(nn.Module):
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise VaeError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         self.check_labels(c, len(z))
-        out = self.decoder(z.to(self.dtype), self.one_hot(c))
-        if self.visible is not None:
-            probs, _ = self.visible.draw(out.flatten(start_dim=1), generator)
-            return probs.view(-1, *self.x_shape)
-        return self.mean(out)
+        return self.shown(self.decoder(z.to(self.dtype), self.one_hot(c)), generator)
+
+    @property
+    def shown_name(self) -> str:
+        """What ``shown`` draws, as figures title it."""
+        return "E[x|z]" if self.visible is None else "p(x_i = 1 | z, x_<i) along a draw"
+
+    def shown(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The image of decoder outputs ``out`` (B, ...), shaped like x: E[x|z] (``mean``);
+        with the ``visible`` part, each pixel's probability along one draw (3.14)."""
+        if self.visible is None:
+            return self.mean(out)
+        probs, _ = self.visible.draw(out.flatten(start_dim=1), generator)
+        return probs.view(-1, *self.x_shape)
 
     @torch.no_grad()
     def reconstruct(
