@@ -115,6 +115,22 @@ class RunFolder:
             return []
         return json.loads(self.history_file.read_text())
 
+    def judged_evaluation(self, epochs: int, which: str = "best") -> dict | None:
+        """The newest test evaluation of the ``which`` checkpoint in the folder that judged
+        samples, of the whole test split and of the run as it is now (same number of
+        epochs): the record whose numbers the figures of samples quote."""
+        found = []
+        for path in self.path.glob(f"evaluation-test-{which}-k*.json"):
+            if not path.stem.removeprefix(f"evaluation-test-{which}-k").isdigit():
+                continue  # a --limit subset (...-kK-nN) is not the run's record
+            try:
+                result = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            if result.get("epochs_trained") == epochs and result.get("sample_quality"):
+                found.append((path.stat().st_mtime, path.name, result | {"path": str(path)}))
+        return max(found)[2] if found else None
+
     def cached_evaluation(
         self, k: int, epochs: int, which: str = "best", samples: int | None = None
     ) -> dict | None:

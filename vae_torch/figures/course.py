@@ -154,8 +154,9 @@ FIGURE_SAMPLERS = ("prior", "gmm", "two-stage", "temperature:0.8")
 def samplers(ctx: Context) -> Figure:
     """Ten samples of each of FIGURE_SAMPLERS (``vae_torch.samplers``), the same classes in
     each row for a conditional model, each row titled with its sampler and the judge's
-    recognisable share of 1,000 of its samples: where the prior's samples fail and a
-    sampler fitted to the codes does not, the decoder is not to blame."""
+    recognisable share of its samples (the run's evaluation record's, where it judged
+    them): where the prior's samples fail and a sampler fitted to the codes does not,
+    the decoder is not to blame."""
     c = latent.each_class(ctx.model, 10)
     fig = figure_of("samplers")
     axes = fig.subplots(len(FIGURE_SAMPLERS), 1)
@@ -164,7 +165,7 @@ def samplers(ctx: Context) -> Figure:
         _, gen = ctx.generators("samples")  # the same stream in each row
         images = ctx.model.sample(10, gen, c, sampler=sampler)
         share = ctx.share_of(sampler)
-        judged = "" if share is None else f": recognisable {Estimate.of(share).show(2)}"
+        judged = "" if share is None else f": recognisable {Estimate.of(share).show()}"
         where = "" if sampler.is_prior else " (not the model's prior)"
         show_grid(ax, ctx.images(images), 1, 10, f"{sampler.describe(ctx.model)}{where}{judged}")
     return fig

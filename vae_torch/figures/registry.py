@@ -48,6 +48,7 @@ class Context:
     dataset: str
     options: Options
     run: LoadedRun | None = None  # the run the model is of (the samplers fitted to it)
+    evaluated: dict | None = None  # the run's evaluation record that judged samples
     report: dict = field(default_factory=dict)
     shares: dict = field(default_factory=dict)  # sampler spec -> its judged share
 
@@ -80,20 +81,36 @@ class Context:
 
     @property
     def judged(self) -> dict:
-        """The recognisable share of QUALITY_SAMPLES prior samples, which the titles quote."""
+        """The recognisable share of the prior's samples that the titles quote."""
         return self.share_of(PRIOR)
 
     def recognised(self, shown: torch.Tensor) -> str:
-        """What the judge says of the model's samples: the recognisable share of
-        QUALITY_SAMPLES of them (± its standard error) and the count among ``shown``."""
+        """What the judge says of the model's samples: their recognisable share (± its
+        standard error, of the run's evaluation record where there is one) and the count
+        among ``shown``."""
         if self.judge is None:
             return f"{self.dataset} has no labels: no judge"
         count = recognisable_share(self.judge, shown.reshape(-1, *self.model.image_shape))
+        share = self.judged
         return (
-            f"recognisable share {Estimate.of(self.judged).show(2)} of "
-            f"{QUALITY_SAMPLES:,} samples, {round(count['value'] * len(shown))} of these "
+            f"recognisable share {Estimate.of(share).show()} of {share['samples']:,} "
+            f"samples, {round(count['value'] * len(shown))} of these "
             f"{len(shown)} (judge test accuracy {self.judge.record.test_accuracy:.3f})"
         )
+
+    def recorded_share(self, sampler: Sampler) -> dict | None:
+        """The recognisable share of ``sampler``'s samples in the run's evaluation record,
+        where that record judged them with this judge: one number per fact, the one the
+        tables quote. None where it did not."""
+        record = self.evaluated or {}
+        rows = {PRIOR.spec: record.get("sample_quality")} | (record.get("samplers") or {})
+        row, mine = rows.get(sampler.spec), self.judge.record
+        if not row or (row["judge"]["content_sha256"], row["judge"]["version"]) != (
+            mine.content_sha256,
+            mine.version,
+        ):
+            return None
+        return row["recognisable_share"] | {"samples": row["samples"], "record": record["path"]}
 
     def sampler(self, spec: str) -> Sampler:
         """The sampler ``spec`` of the run (``vae_torch.samplers``; fitted on first use)."""
@@ -102,14 +119,18 @@ class Context:
         return sampler_for(self.run, spec, self.options)
 
     def share_of(self, sampler: Sampler) -> dict | None:
-        """The recognisable share of QUALITY_SAMPLES samples of ``sampler`` (None: no
-        judge); ``measured`` reports each."""
+        """The recognisable share of ``sampler``'s samples (None: no judge): the run's
+        evaluation record's, else measured on QUALITY_SAMPLES of them; ``measured``
+        reports each, with where it came from."""
         if self.judge is None:
             return None
         if sampler.spec not in self.shares:
-            seed = stream_seed(self.seed, "judged")
-            many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, seed, sampler)
-            self.shares[sampler.spec] = recognisable_share(self.judge, many)
+            share = self.recorded_share(sampler)
+            if share is None:
+                seed = stream_seed(self.seed, "judged")
+                many, _, _ = draw_samples(self.model, QUALITY_SAMPLES, seed, sampler)
+                share = recognisable_share(self.judge, many) | {"samples": QUALITY_SAMPLES}
+            self.shares[sampler.spec] = share
         return self.shares[sampler.spec]
 
     def called(self, images: torch.Tensor, c: torch.Tensor) -> str:
@@ -252,6 +273,7 @@ def make_figures(
         config.dataset,
         options,
         loaded,
+        RunFolder(run).judged_evaluation(len(history), loaded.which),
     )
     report = {"run": str(run)} | report_head(ctx, loaded, dev) | {"seed": seed, "skipped": skipped}
     for name in (n for n in wanted if n not in skipped):

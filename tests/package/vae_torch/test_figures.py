@@ -4,6 +4,7 @@ and the numbers behind them agree with hand computations."""
 import json
 import math
 import re
+import shutil
 
 import matplotlib.image
 import numpy as np
@@ -108,7 +109,7 @@ def test_the_figures_command_and_its_choices(capsys, runs, tmp_path):
     report = json.loads((tmp_path / "figures.json").read_text())
     share = report["recognisable_share"]  # the judge's verdict, printed and in the title
     assert f"recognisable share {share['value']:.3f} ± {share['standard_error']:.3f}" in out
-    assert f"recognisable share {share['value']:.2f}" in (tmp_path / "samples.svg").read_text()
+    assert f"recognisable share {share['value']:.3f}" in (tmp_path / "samples.svg").read_text()
     # a figure is the same whichever others are drawn with it (its own seeded generator)
     again = tmp_path / "again"
     make_figures(runs["mlp"], out=again, only=["samples", "reconstructions"], options=QUIET)
@@ -285,12 +286,35 @@ def test_a_malformed_quantile_range_is_a_usage_error(capsys, runs):
 
 
 def test_the_samplers_figure_titles_each_row_with_its_judged_share(runs, tmp_path):
-    """A row per sampler, each titled with the share the judge recognises of 1,000 of its
-    samples; the prior's is the samples figure's, the others are named as not the prior."""
+    """A row per sampler, each titled with the share the judge recognises of its samples;
+    the prior's is the samples figure's, the others are named as not the prior."""
     report = make_figures(runs["mlp"], out=tmp_path, only=["samplers", "samples"], options=QUIET)
     others = report["samplers_recognisable_share"]
     assert set(others) == {"gmm:10:full", "two-stage", "temperature:0.8"}
     svg = (tmp_path / "samplers.svg").read_text()
     for share in (report["recognisable_share"], *others.values()):
-        assert f"recognisable {share['value']:.2f} ± {share['standard_error']:.2f}" in svg
+        assert f"recognisable {share['value']:.3f} ± {share['standard_error']:.3f}" in svg
     assert svg.count("not the model") == 3
+
+
+def test_a_figure_of_samples_quotes_the_runs_evaluation_record(runs, tmp_path):
+    """One number per fact: where `vae evaluate` judged the run's samples, the samples
+    figure states that record's share and sample count, not a measurement of its own; a
+    record judged by another judge is not quoted."""
+    run = tmp_path / "run"
+    shutil.copytree(runs["mlp"], run, ignore=shutil.ignore_patterns("evaluation-*", "figures"))
+    code = main(["evaluate", str(run), "--k", "2", "--samples", "40"])
+    assert code == 0
+    record_path = run / "evaluation-test-best-k2.json"
+    record = json.loads(record_path.read_text())
+    share = record["sample_quality"]["recognisable_share"]
+    report = make_figures(run, out=tmp_path / "a", only=["samples"], options=QUIET)
+    assert report["recognisable_share"]["record"] == str(record_path)
+    title = f"recognisable share {share['value']:.3f} ± {share['standard_error']:.3f} of 40 samples"
+    assert title in (tmp_path / "a" / "samples.svg").read_text()
+
+    record["sample_quality"]["judge"]["version"] += 1  # judged by a judge that is gone
+    record_path.write_text(json.dumps(record))
+    report = make_figures(run, out=tmp_path / "b", only=["samples"], options=QUIET)
+    assert "record" not in report["recognisable_share"]
+    assert "of 1,000 samples" in (tmp_path / "b" / "samples.svg").read_text()
