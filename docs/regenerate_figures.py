@@ -7,8 +7,8 @@ reusing runs that are already trained, then copies each run's PNG figures and th
 experiment's metrics.json (configs, test ELBO, IWAE, the numbers behind the figures)
 into docs/figures/NAME/, and draws the diagrams of vae_torch.figures.intuition into
 docs/figures/intuition/. The explorer's model is the conditional experiment's run,
-exported by ``vae export`` into docs/web/models/conditional/ (decoder.onnx, export.json,
-examples.json; the site serves them from models/). The notes cite those files: every
+exported by ``vae export`` into docs/web/models/conditional/ (encoder.onnx, decoder.onnx,
+export.json, examples.json; the site serves them from models/). The notes cite those files: every
 figure is the package's own output, and every measured number they quote is read from
 metrics.json at build time by the ``{metric}`` role. A test holds metrics.json to the
 current recipes, so a changed recipe fails until the figures are regenerated.
@@ -69,13 +69,14 @@ def main() -> None:
 
 
 def export_for_explorer(name: str, run: Path) -> None:
-    """The run's decoder and description, as ``vae export`` writes them, for the site."""
+    """The run's encoder, decoder and description, as ``vae export`` writes them, for the
+    site."""
     target = DOCS / "web" / "models" / name
     with tempfile.TemporaryDirectory() as tmp:
         export_onnx(run, out=Path(tmp))
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        for file in ("decoder.onnx", "examples.json"):
+        for file in ("encoder.onnx", "decoder.onnx", "examples.json"):
             shutil.copyfile(Path(tmp) / file, target / file)
         record = json.loads((Path(tmp) / "export.json").read_text())
     record["run"] = f"{name}/{run.name}"  # the recipe's run, not this machine's folder

@@ -18,10 +18,11 @@ beside the files with the largest absolute one; above TOLERANCE the export is re
 
 ``export.json`` also describes the model for programs that load the files: its latent
 size, image shape and class names, and the average KL of each latent dimension over the
-test split (the most informative dimensions first in ``dims_by_kl``); ``examples.json``
+test split (the dimensions of largest KL first in ``dims_by_kl``); ``examples.json``
 holds EXAMPLES test images (in the pixel view, as 0..255 for display), their labels and
-their posteriors from the encoder. The latent-space explorer of the notes loads
-``decoder.onnx`` with these two files.
+their posteriors from the encoder, and under ``codes`` the posteriors (μ, log σ², to
+four decimals) and labels of the first CODES test images: the aggregate posterior. The
+latent-space explorer of the notes loads both graphs with these two files.
 """
 
 import contextlib
@@ -50,6 +51,7 @@ from vae_torch.quality.diagnostics import dims_by_kl, posteriors
 TOLERANCE = 1e-5  # largest difference accepted, absolute for |values| <= 1, else relative
 CHECK_EXAMPLES = 64  # test images (and prior draws) of the check
 EXAMPLES = 20  # test images in examples.json: two of each class where there are ten
+CODES = 1000  # test images whose posteriors examples.json holds, the aggregate posterior
 OPSET = 18
 FORMATS = ("onnx",)
 
@@ -219,8 +221,9 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
-    """The average KL (4.7) of each latent dimension over the test split, and EXAMPLES
-    test images (spread over the classes where there are labels) with their posteriors."""
+    """The average KL (4.7) of each latent dimension over the test split, EXAMPLES test
+    images (spread over the classes where there are labels) with their posteriors, and
+    the posteriors of the first CODES."""
     x = test.fixed.view(len(test), *model.x_shape)
     mu, log_var = posteriors(model, x, test.labels if model.n_classes else None)
     labels = test.labels.numpy()
@@ -238,6 +241,11 @@ def describe_latents(model: VAE, test) -> tuple[list[float], dict]:
         "images": (x[pick].clamp(0, 1) * 255).round().to(torch.uint8).flatten(1).tolist(),
         "mu": mu[pick].float().tolist(),
         "log_var": log_var[pick].float().tolist(),
+        "codes": {
+            "labels": labels[:CODES].tolist(),
+            "mu": mu[:CODES].round(decimals=4).tolist(),
+            "log_var": log_var[:CODES].round(decimals=4).tolist(),
+        },
     }
     return kl_std_normal_dims(mu, log_var).mean(dim=0).tolist(), examples
 

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -183,7 +184,8 @@ WIDTHS = (390, 1280)
 # display up to the text column. A box that scrolls (overflow-x auto or scroll) may hold
 # a formula wider than itself, to its right, where the scrollbar reaches; a formula that
 # starts left of a box, or ends beyond one that does not scroll, is cut. The number's box
-# must not meet the formula's. Returns a line for each fault.
+# must not meet the formula's; a block of code or output (pre) is held to the same boxes.
+# Returns a line for each fault.
 DISPLAY_GEOMETRY = r"""() => {
   for (const answer of document.querySelectorAll('details')) answer.open = true;
   const column = document.querySelector('article.bd-article') || document.body;
@@ -240,6 +242,15 @@ DISPLAY_GEOMETRY = r"""() => {
       }
     }
   }
+  // a block of code or of a notebook's output: its text, as wide as it scrolls, is held
+  // to the same boxes, from the block itself up
+  for (const pre of document.querySelectorAll('pre')) {
+    if (!pre.getClientRects().length) continue;
+    const box = pre.getBoundingClientRect();
+    const text = {...box, right: box.left + pre.clientLeft + pre.scrollWidth};
+    const preCut = cut(pre, text);
+    if (preCut) faults.push(`the block "${pre.textContent.trim().slice(0, 50)}": ${preCut}`);
+  }
   return faults;
 }"""
 
@@ -290,7 +301,7 @@ def test_figures_on_the_experiments_page_are_the_packages(page, site):
 def test_the_landing_page_has_the_roadmap_and_the_reference_pages(page, site):
     page.goto(f"{site}/index.html")
     roadmap = page.locator("table").first
-    assert roadmap.locator("tbody tr").count() == len(CHAPTERS) + 1  # and appendix A
+    assert roadmap.locator("tbody tr").count() == len(CHAPTERS) + 2  # and appendices A, B
     for title in ("The five handouts", "Glossary", "References"):
         page.goto(f"{site}/index.html")
         page.locator(".bd-sidebar-primary a.reference.internal", has_text=title).click()
@@ -390,6 +401,63 @@ def test_the_explorer_decodes_in_the_browser_and_a_slider_changes_the_image(page
     assert page.locator("#explorer-class").input_value() == str(examples["labels"][3])
 
 
+@pytest.mark.slow
+def test_the_explorer_draws_the_posterior_and_samples_z_from_it(page, site):
+    """A test image's posterior on the pad, and "draw ε": z = μ + σ ⊙ ε, a new ε each time."""
+    page.goto(f"{site}/explorer.html")
+    explorer_ready(page)
+    assert page.locator("#explorer-epsilon").is_disabled()  # no posterior chosen yet
+    before = canvas_png(page, "#explorer-pad")
+    page.locator(".explorer-example").nth(3).click()
+    page.wait_for_function("window.vaeExplorer.state().posterior !== null")
+    examples = json.loads((DOCS / "web" / "models" / "conditional" / "examples.json").read_text())
+    posterior = page.evaluate("window.vaeExplorer.state().posterior")
+    assert posterior["mu"] == pytest.approx(examples["mu"][3])
+    assert canvas_png(page, "#explorer-pad") != before  # its ellipse, around the new z
+    mu, sd = np.array(posterior["mu"]), np.exp(0.5 * np.array(posterior["logVar"]))
+    draws = []
+    for _ in range(5):
+        page.locator("#explorer-epsilon").click()
+        draws.append(np.array(page.evaluate("window.vaeExplorer.state().z")))
+    eps = (np.array(draws) - mu) / sd
+    assert np.isfinite(eps).all() and len({tuple(d) for d in draws}) == 5
+    assert np.abs(eps).max() < 6  # a draw of N(0, 1) each, not a draw of the prior
+
+
+@pytest.mark.slow
+def test_the_pad_shades_the_density_chosen_and_shows_the_test_codes(page, site):
+    page.goto(f"{site}/explorer.html")
+    explorer_ready(page)
+    prior = canvas_png(page, "#explorer-pad")
+    page.locator("#explorer-shading").select_option("aggregate")
+    aggregate = canvas_png(page, "#explorer-pad")
+    page.locator("#explorer-codes").uncheck()
+    bare = canvas_png(page, "#explorer-pad")
+    assert len({prior, aggregate, bare}) == 3
+    option = page.locator("#explorer-shading option[value=aggregate]").text_content()
+    assert "1,000 test images" in option
+
+
+@pytest.mark.slow
+def test_the_interpolation_of_a_conditional_model_shows_each_images_class(page, site):
+    page.goto(f"{site}/explorer.html")
+    explorer_ready(page)
+    examples = json.loads((DOCS / "web" / "models" / "conditional" / "examples.json").read_text())
+    labels = examples["labels"]
+    a, b = 0, max(i for i, c in enumerate(labels) if c != labels[0])  # not the page's pair
+    page.wait_for_function("document.getElementById('vae-explorer').dataset.lines === '1'")
+    page.locator("#explorer-a").select_option(str(a))
+    page.locator("#explorer-b").select_option(str(b))
+    page.locator("#explorer-interpolate").click()
+    page.wait_for_function("document.getElementById('vae-explorer').dataset.lines === '2'")
+    captions = page.locator(".explorer-line .explorer-caption")
+    assert captions.count() == 2
+    assert captions.nth(1).text_content() == f"class {labels[b]}"
+    assert captions.nth(0).text_content() == f"class {labels[a]}"
+    first = [canvas_png(page, f".explorer-line[data-row='{r}'] canvas") for r in (0, 1)]
+    assert first[0] != first[1]  # the same code under two classes: two digits
+
+
 @pytest.fixture(scope="module")
 def tiny_export(site, tmp_path_factory):
     """A conditional model of three latent dimensions, trained for one epoch and exported
@@ -447,6 +515,40 @@ def test_the_explorer_equals_the_packages_torch_decoder(page, site, tiny_export)
         with torch.no_grad():
             expected = model.decode(z[None], torch.tensor([label])).flatten()
         assert torch.allclose(torch.tensor(browser), expected, atol=1e-4, rtol=0)
+
+
+@pytest.mark.slow
+def test_a_drawing_is_encoded_in_the_browser_as_the_package_encodes_it(page, site, tiny_export):
+    """Drawn with the mouse, encoded by encoder.onnx in the page: the posterior equals the
+    package's torch encoder's for the same pixels and class, and z is set to its mean."""
+    import torch
+
+    from vae_torch import load_run
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/explorer.html?model=models/tiny/")
+    explorer_ready(page)
+    page.locator("#explorer-class").select_option("7")
+    box = page.locator("#explorer-sketch").bounding_box()
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    stroke = [(0.3 + 0.4 * t, 0.2) for t in np.linspace(0, 1, 12)]  # a 7: across, then down
+    stroke += [(0.7 - 0.2 * t, 0.2 + 0.6 * t) for t in np.linspace(0, 1, 12)]
+    for u, v in stroke:
+        page.mouse.move(box["x"] + u * box["width"], box["y"] + v * box["height"])
+    page.mouse.up()
+    pixels = page.evaluate("window.vaeExplorer.drawing()")
+    assert 20 < sum(v > 0.5 for v in pixels) < 300  # a stroke, not an empty or full canvas
+    page.locator("#explorer-encode").click()
+    page.wait_for_function("window.vaeExplorer.state().posterior?.source === 'your drawing'")
+    state = page.evaluate("window.vaeExplorer.state()")
+    model = load_run(tiny_export, "cpu").model.float().eval()
+    x = torch.tensor(pixels, dtype=torch.float32).view(1, 1, 28, 28)
+    with torch.no_grad():
+        mu, log_var = model.encode(x.view(1, *model.x_shape), torch.tensor([7]))
+    assert state["posterior"]["mu"] == pytest.approx(mu[0].tolist(), abs=1e-4)
+    assert state["posterior"]["logVar"] == pytest.approx(log_var[0].tolist(), abs=1e-4)
+    assert state["z"] == pytest.approx(np.clip(mu[0].numpy(), -3, 3).tolist(), abs=1e-4)
 
 
 @pytest.mark.slow

@@ -62,7 +62,7 @@ def test_the_onnx_graphs_take_any_batch_and_equal_the_models_methods(run, capsys
 def test_the_export_describes_the_latent_space_and_carries_encoded_examples(run):
     """export.json's KL per dimension is (4.7) averaged over the test split, the order of
     dims_by_kl follows it, and examples.json's posteriors are the encoder's, for test
-    images spread over the classes."""
+    images spread over the classes and for the first 1,000 of them."""
     from vae_torch.data import run_split
     from vae_torch.gaussian import kl_std_normal_dims
 
@@ -87,6 +87,11 @@ def test_the_export_describes_the_latent_space_and_carries_encoded_examples(run)
     np.testing.assert_allclose(examples["log_var"], log_var[picked], atol=1e-5)
     shown = np.array(examples["images"]) / 255
     np.testing.assert_allclose(shown, test.fixed[picked].view(len(picked), -1), atol=0.5 / 255)
+    # the aggregate posterior the explorer draws: the first 1,000 test images' posteriors
+    codes, n = examples["codes"], min(1000, len(test))
+    assert codes["labels"] == test.labels[:n].tolist()
+    np.testing.assert_allclose(codes["mu"], mu[:n], atol=6e-5)  # four decimals
+    np.testing.assert_allclose(codes["log_var"], log_var[:n], atol=6e-5)
 
 
 def test_a_missing_run_is_one_line(tmp_path, capsys):
