@@ -454,7 +454,7 @@ def test_the_interpolation_of_a_conditional_model_shows_each_images_class(page, 
     assert captions.count() == 2
     assert captions.nth(1).text_content() == f"class {labels[b]}"
     assert captions.nth(0).text_content() == f"class {labels[a]}"
-    first = [canvas_png(page, f".explorer-line[data-row='{r}'] canvas") for r in (0, 1)]
+    first = [canvas_png(page, f'.explorer-line[data-row="{r}"] canvas') for r in (0, 1)]
     assert first[0] != first[1]  # the same code under two classes: two digits
 
 
@@ -529,6 +529,7 @@ def test_a_drawing_is_encoded_in_the_browser_as_the_package_encodes_it(page, sit
     page.goto(f"{site}/explorer.html?model=models/tiny/")
     explorer_ready(page)
     page.locator("#explorer-class").select_option("7")
+    page.locator("#explorer-sketch").scroll_into_view_if_needed()
     box = page.locator("#explorer-sketch").bounding_box()
     page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
     page.mouse.down()
