@@ -146,7 +146,12 @@ def prior_log_density(model: VAE):
     """z (M, latent) float64 -> log p(z) (M,) float64 under the model's prior."""
     if model.prior.factorises:
         return lambda z: model.prior.log_prob(z, model.encoder)  # closed form, in float64
-    return lambda z: model.log_prior(z.to(model.device, model.dtype)).double().cpu()
+
+    @torch.no_grad()  # a learned prior runs the encoder on its pseudo-inputs: a measurement
+    def log_prior(z: torch.Tensor) -> torch.Tensor:
+        return model.log_prior(z.to(model.device, model.dtype)).double().cpu()
+
+    return log_prior
 
 
 def aggregate_draws(

@@ -3,6 +3,7 @@ and to the numpy reference, its Monte Carlo KL to the closed forms, its draws, a
 ``vae train --prior vamp`` as a user runs it (trained, evaluated, sampled, resumed,
 refused where it cannot work)."""
 
+import json
 import math
 
 import numpy as np
@@ -198,9 +199,14 @@ def test_vae_train_prior_vamp_trains_evaluates_samples_and_resumes(capsys, tmp_p
     assert isinstance(loaded.model.prior, VampPrior) and loaded.model.prior.components == 7
     state = torch.load(run / "best.pt", weights_only=True)
     assert state["architecture"]["prior"] == "vamp" and state["architecture"]["components"] == 7
-    code, out, err = cli(capsys, "evaluate", run, "--k", "20", "--device", DEVICE)
+    code, out, err = cli(
+        capsys, "evaluate", run, "--k", "20", "--samples", "40", "--device", DEVICE
+    )
     assert code == 0, err
     assert "IWAE k=20" in out and "KL(q(z|x) || p(z))" in out
+    record = json.loads((run / "evaluation-test-best-k20.json").read_text())
+    quarters = record["sample_quality"]["by_aggregate_density"]["recognisable_share"]
+    assert len(quarters) == 4  # the samples' coverage, against the VampPrior itself
     code, out, err = cli(capsys, "sample", run, "--n", "10", "--device", DEVICE)
     assert code == 0, err
     # resuming keeps the pseudo-inputs (saved in the checkpoint), not a fresh start
