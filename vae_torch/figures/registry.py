@@ -104,8 +104,9 @@ class Context:
         tables quote. None where it did not."""
         record = self.evaluated or {}
         rows = {PRIOR.spec: record.get("sample_quality")} | (record.get("samplers") or {})
-        row, mine = rows.get(sampler.spec), self.judge.record
-        if not row or (row["judge"]["content_sha256"], row["judge"]["version"]) != (
+        row, mine = rows.get(sampler.spec) or {}, self.judge.record
+        judge = row.get("judge") or {}
+        if (judge.get("content_sha256"), judge.get("version")) != (
             mine.content_sha256,
             mine.version,
         ):
